@@ -1,0 +1,2 @@
+//! fieldcrm server.
+pub mod sync;
