@@ -14,3 +14,8 @@ pub mod role;
 
 pub use ids::*;
 pub use role::Role;
+pub mod document;
+pub mod domain;
+pub mod policy;
+
+pub use document::Kind;
