@@ -196,6 +196,11 @@ pub fn typed_json<D: autosurgeon::ReadDoc>(kind: Kind, doc: &D) -> Result<Value,
     })
 }
 
+/// The typed JSON of the default (empty) record of `kind`.
+pub fn default_json(kind: Kind) -> Value {
+    dispatch_kind!(kind, T => serde_json::to_value(T::default()).unwrap_or(Value::Null))
+}
+
 /// Parses typed JSON into the record of `kind`, then validates it.
 pub fn validate_json(kind: Kind, value: &Value) -> Result<Vec<FieldError>, DocError> {
     dispatch_kind!(kind, T => {
@@ -234,14 +239,14 @@ pub fn fill_on_create_json(kind: Kind, value: &Value, creator: UserId) -> Result
 }
 
 /// Writes typed JSON into the document of `kind` as one change by `author`, then removes any key
-/// the record type does not know. Returns true when a change was made.
+/// the record type does not know. Returns the change made, if any (raw bytes).
 pub fn write_json(
     kind: Kind,
     doc: &mut Automerge,
     value: &Value,
     author: Author<'static>,
     message: &str,
-) -> Result<bool, DocError> {
+) -> Result<Option<Vec<u8>>, DocError> {
     let previous_author = doc.get_author().cloned();
     doc.set_author(Some(author));
     let result = dispatch_kind!(kind, T => {
@@ -253,10 +258,10 @@ pub fn write_json(
         prune_unknown(&mut tx, &automerge::ROOT, &raw, &typed)?;
         if tx.pending_ops() == 0 {
             tx.rollback();
-            Ok(false)
+            Ok(None)
         } else {
-            tx.commit_with(automerge::transaction::CommitOptions::default().with_message(message.to_owned()));
-            Ok(true)
+            let hash = tx.commit_with(automerge::transaction::CommitOptions::default().with_message(message.to_owned()));
+            Ok(hash.0.and_then(|h| doc.get_change_by_hash(&h)).map(|c| c.raw_bytes().to_vec()))
         }
     });
     doc.set_author(previous_author);
@@ -264,7 +269,12 @@ pub fn write_json(
 }
 
 /// Deletes keys present in `raw` but absent from `typed`, recursing into maps both have.
-fn prune_unknown<T: Transactable>(tx: &mut T, obj: &ObjId, raw: &Value, typed: &Value) -> Result<(), DocError> {
+fn prune_unknown<T: Transactable>(
+    tx: &mut T,
+    obj: &ObjId,
+    raw: &Value,
+    typed: &Value,
+) -> Result<(), DocError> {
     let (Value::Object(raw), Value::Object(typed)) = (raw, typed) else {
         return Ok(());
     };
@@ -272,7 +282,9 @@ fn prune_unknown<T: Transactable>(tx: &mut T, obj: &ObjId, raw: &Value, typed: &
         match typed.get(key) {
             None => tx.delete(obj, key.as_str())?,
             Some(typed_value @ Value::Object(_)) if raw_value.is_object() => {
-                if let Some((automerge::Value::Object(ObjType::Map), child)) = tx.get(obj, key.as_str())? {
+                if let Some((automerge::Value::Object(ObjType::Map), child)) =
+                    tx.get(obj, key.as_str())?
+                {
                     prune_unknown(tx, &child, raw_value, typed_value)?;
                 }
             }
@@ -295,11 +307,25 @@ fn diff_into(out: &mut BTreeSet<String>, prefix: String, before: &Value, after: 
         (Value::Object(b), Value::Object(a)) => {
             let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
             for k in keys {
-                let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 match (b.get(k), a.get(k)) {
                     (Some(x), Some(y)) => diff_into(out, path, x, y),
-                    (None, Some(Value::Object(y))) => diff_into(out, path, &Value::Object(Default::default()), &Value::Object(y.clone())),
-                    (Some(Value::Object(x)), None) => diff_into(out, path, &Value::Object(x.clone()), &Value::Object(Default::default())),
+                    (None, Some(Value::Object(y))) => diff_into(
+                        out,
+                        path,
+                        &Value::Object(Default::default()),
+                        &Value::Object(y.clone()),
+                    ),
+                    (Some(Value::Object(x)), None) => diff_into(
+                        out,
+                        path,
+                        &Value::Object(x.clone()),
+                        &Value::Object(Default::default()),
+                    ),
                     (Some(Value::Null), None) | (None, Some(Value::Null)) => {}
                     _ => {
                         out.insert(path);
@@ -309,7 +335,11 @@ fn diff_into(out: &mut BTreeSet<String>, prefix: String, before: &Value, after: 
         }
         (b, a) if b == a => {}
         _ => {
-            out.insert(if prefix.is_empty() { "$".to_owned() } else { prefix });
+            out.insert(if prefix.is_empty() {
+                "$".to_owned()
+            } else {
+                prefix
+            });
         }
     }
 }
@@ -329,7 +359,9 @@ pub fn set_path(value: &mut Value, path: &str, new: Option<Value>) {
             *cur = Value::Object(Default::default());
         }
         let Value::Object(map) = cur else { return };
-        cur = map.entry(seg.to_owned()).or_insert_with(|| Value::Object(Default::default()));
+        cur = map
+            .entry(seg.to_owned())
+            .or_insert_with(|| Value::Object(Default::default()));
     }
     if let Value::Object(map) = cur {
         match new {
@@ -346,7 +378,10 @@ pub fn set_path(value: &mut Value, path: &str, new: Option<Value>) {
 /// Creates a new document of `kind` holding `record`, authored by `author`.
 pub fn new_document<R: Record>(record: &R, author: Author<'static>) -> Result<Automerge, DocError> {
     let mut doc = Automerge::new();
-    let value = serde_json::to_value(record).map_err(|e| DocError::Shape { kind: R::KIND, message: e.to_string() })?;
+    let value = serde_json::to_value(record).map_err(|e| DocError::Shape {
+        kind: R::KIND,
+        message: e.to_string(),
+    })?;
     write_json(R::KIND, &mut doc, &value, author.clone(), "create")?;
     doc.set_author(Some(author));
     Ok(doc)
@@ -382,7 +417,10 @@ mod tests {
     #[test]
     fn typed_round_trip_and_pruning() {
         let user = UserId::new();
-        let c = Customer { name: "Acme 上海".into(), ..Default::default() };
+        let c = Customer {
+            name: "Acme 上海".into(),
+            ..Default::default()
+        };
         let mut doc = new_document(&c, author_for(user)).unwrap();
         let back: Customer = hydrate(&doc).unwrap();
         assert_eq!(back, c);
@@ -394,10 +432,18 @@ mod tests {
         }
         assert!(raw_json(&doc).get("evil").is_some());
         let typed = typed_json(Kind::Customer, &doc).unwrap();
-        assert!(write_json(Kind::Customer, &mut doc, &typed, server_author(), "prune").unwrap());
+        assert!(
+            write_json(Kind::Customer, &mut doc, &typed, server_author(), "prune")
+                .unwrap()
+                .is_some()
+        );
         assert!(raw_json(&doc).get("evil").is_none());
         // Nothing to do: no change.
-        assert!(!write_json(Kind::Customer, &mut doc, &typed, server_author(), "noop").unwrap());
+        assert!(
+            write_json(Kind::Customer, &mut doc, &typed, server_author(), "noop")
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]

@@ -19,3 +19,5 @@ pub mod domain;
 pub mod policy;
 
 pub use document::Kind;
+pub mod protocol;
+pub mod sync;

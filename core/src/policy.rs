@@ -45,7 +45,12 @@ pub struct Rule {
 }
 
 const fn rule(roles: &'static [Role], kind: Kind, path: &'static str, access: Access) -> Rule {
-    Rule { roles, kind, path, access }
+    Rule {
+        roles,
+        kind,
+        path,
+        access,
+    }
 }
 
 /// The table. Read rules exist so the apps know what to show; anything in scope is readable.
@@ -87,7 +92,9 @@ pub const RULES: &[Rule] = &[
 fn covers(prefix: &str, path: &str) -> bool {
     prefix.is_empty()
         || path == prefix
-        || (path.len() > prefix.len() && path.starts_with(prefix) && path.as_bytes()[prefix.len()] == b'.')
+        || (path.len() > prefix.len()
+            && path.starts_with(prefix)
+            && path.as_bytes()[prefix.len()] == b'.')
 }
 
 /// The access `role` has to `path` of a document of `kind`: the most specific matching rule wins.
@@ -129,7 +136,10 @@ mod tests {
                 (Kind::Visit, "rep"),
                 (Kind::Visit, "customer"),
             ] {
-                assert!(!may_write(role, kind, path), "{role} may write {kind}.{path}");
+                assert!(
+                    !may_write(role, kind, path),
+                    "{role} may write {kind}.{path}"
+                );
             }
         }
     }
@@ -143,7 +153,10 @@ mod tests {
         assert_eq!(access(Role::Engineer, Kind::Customer, "name"), Access::Read);
         assert_eq!(access(Role::Partner, Kind::Customer, "name"), Access::None);
         assert!(!may_write(Role::Rep, Kind::Customer, "evil"));
-        assert!(!may_write(Role::Rep, Kind::Customer, "names"), "prefix must match whole segments");
+        assert!(
+            !may_write(Role::Rep, Kind::Customer, "names"),
+            "prefix must match whole segments"
+        );
     }
 
     #[test]

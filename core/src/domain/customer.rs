@@ -10,7 +10,9 @@ use super::values::{Address, Email, FieldError, PhoneNumber, check_date, check_l
 use crate::ids::{ContactId, TerritoryId, UserId};
 
 /// Whether the customer is a company or a private person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Reconcile, Hydrate, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Reconcile, Hydrate, Serialize, Deserialize,
+)]
 pub enum CustomerKind {
     /// A business customer (the default).
     #[default]
@@ -29,7 +31,10 @@ impl std::str::FromStr for CustomerKind {
         match s.trim() {
             "company" => Ok(Self::Company),
             "person" => Ok(Self::Person),
-            other => Err(FieldError::new("kind", format!("expected company or person, got {other:?}"))),
+            other => Err(FieldError::new(
+                "kind",
+                format!("expected company or person, got {other:?}"),
+            )),
         }
     }
 }
@@ -162,17 +167,27 @@ impl Customer {
                 push(Err(FieldError::new("contacts", "a contact needs a name")));
             }
             if !c.email.is_empty() {
-                push(Email::parse(&c.email).map(|_| ()).map_err(|e| FieldError::new("contacts", e.message)));
+                push(
+                    Email::parse(&c.email)
+                        .map(|_| ())
+                        .map_err(|e| FieldError::new("contacts", e.message)),
+                );
             }
         }
         if self.tags.len() > 100 || self.custom.len() > 200 {
-            push(Err(FieldError::new("tags", "too many tags or custom fields")));
+            push(Err(FieldError::new(
+                "tags",
+                "too many tags or custom fields",
+            )));
         }
         errors
     }
 
     /// The primary contact, else the first one.
     pub fn primary_contact(&self) -> Option<&Contact> {
-        self.contacts.iter().find(|c| c.primary).or_else(|| self.contacts.first())
+        self.contacts
+            .iter()
+            .find(|c| c.primary)
+            .or_else(|| self.contacts.first())
     }
 }

@@ -155,7 +155,10 @@ pub fn check_date(field: &str, s: &str) -> Result<(), FieldError> {
 /// Checks that a free-text field is at most `max` characters.
 pub fn check_len(field: &str, s: &str, max: usize) -> Result<(), FieldError> {
     if s.chars().count() > max {
-        return Err(FieldError::new(field, format!("longer than {max} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("longer than {max} characters"),
+        ));
     }
     Ok(())
 }
@@ -174,7 +177,12 @@ mod tests {
 
     #[test]
     fn phones() {
-        for ok in ["+86 21 5555 1234", "138-0013-8000", "(021) 6666-8888", "010 8888 9999 转 123"] {
+        for ok in [
+            "+86 21 5555 1234",
+            "138-0013-8000",
+            "(021) 6666-8888",
+            "010 8888 9999 转 123",
+        ] {
             assert!(PhoneNumber::parse(ok).is_ok(), "{ok}");
         }
         for bad in ["", "12", "call me", "=cmd|' /C calc'!A0", "++8613800138000"] {

@@ -91,7 +91,10 @@ impl Visit {
                     }
                 }
                 if cp.accuracy_m.is_some_and(|a| !a.is_finite() || a < 0.0) {
-                    errors.push(FieldError::new(name, "accuracy must be a non-negative number"));
+                    errors.push(FieldError::new(
+                        name,
+                        "accuracy must be a non-negative number",
+                    ));
                 }
             }
         }
@@ -103,7 +106,11 @@ impl Visit {
         if self.check_out.is_some() && self.check_in.is_none() {
             errors.push(FieldError::new("check_out", "check-out without check-in"));
         }
-        for (f, v) in [("purpose", &self.purpose), ("outcome", &self.outcome), ("next_step", &self.next_step)] {
+        for (f, v) in [
+            ("purpose", &self.purpose),
+            ("outcome", &self.outcome),
+            ("next_step", &self.next_step),
+        ] {
             if let Err(e) = check_len(f, v, 2_000) {
                 errors.push(e);
             }
@@ -113,7 +120,10 @@ impl Visit {
         }
         for p in &self.photos {
             if p.sha256.len() != 64 || !p.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
-                errors.push(FieldError::new("photos", "photo reference is not a SHA-256"));
+                errors.push(FieldError::new(
+                    "photos",
+                    "photo reference is not a SHA-256",
+                ));
             }
         }
         errors

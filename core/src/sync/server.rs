@@ -1,0 +1,301 @@
+//! The server's verdict on a push: apply the device's changes to a fork of the stored document,
+//! check authorship, the write policy and the domain invariants, and compute the server change
+//! that compensates anything not allowed. Pure: the caller checks scope, stores and fans out.
+
+use std::collections::{BTreeSet, HashMap};
+
+use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
+use serde_json::Value;
+
+use crate::document::{self, Kind};
+use crate::ids::UserId;
+use crate::policy;
+use crate::protocol::{MAX_CHANGES_PER_PUSH, RejectCode, Verdict};
+use crate::role::Role;
+
+/// Who is writing.
+#[derive(Debug, Clone, Copy)]
+pub struct Writer {
+    /// The authenticated user.
+    pub user: UserId,
+    /// Their role.
+    pub role: Role,
+}
+
+/// The result of [`evaluate`].
+#[derive(Debug)]
+pub struct Evaluation {
+    /// What to tell the device.
+    pub verdict: Verdict,
+    /// The document after the push and the server change; `None` when rejected or when the push
+    /// brought nothing new.
+    pub doc: Option<Automerge>,
+    /// The device's changes that were new to the server, raw bytes in causal order.
+    pub new_changes: Vec<Vec<u8>>,
+    /// Hashes of those changes (audit).
+    pub new_hashes: Vec<ChangeHash>,
+    /// The server's own change (compensation, server fills), raw bytes.
+    pub server_change: Option<Vec<u8>>,
+    /// The record after everything, typed JSON.
+    pub record: Option<Value>,
+    /// Field paths the push changed.
+    pub paths: Vec<String>,
+}
+
+impl Evaluation {
+    fn rejected(code: RejectCode, reason: impl Into<String>) -> Self {
+        Self {
+            verdict: Verdict::Rejected {
+                code,
+                reason: reason.into(),
+            },
+            doc: None,
+            new_changes: Vec::new(),
+            new_hashes: Vec::new(),
+            server_change: None,
+            record: None,
+            paths: Vec::new(),
+        }
+    }
+
+    /// True when the push was rejected.
+    pub fn is_rejected(&self) -> bool {
+        matches!(self.verdict, Verdict::Rejected { .. })
+    }
+}
+
+/// Evaluates a push of `incoming` raw changes to a document of `kind` (`existing` is `None` for a
+/// document the server has never seen).
+pub fn evaluate(
+    kind: Kind,
+    existing: Option<&Automerge>,
+    incoming: &[Vec<u8>],
+    writer: Writer,
+) -> Evaluation {
+    if incoming.len() > MAX_CHANGES_PER_PUSH {
+        return Evaluation::rejected(
+            RejectCode::TooLarge,
+            format!("more than {MAX_CHANGES_PER_PUSH} changes in one push"),
+        );
+    }
+    let author = document::author_for(writer.user);
+    let mut changes = Vec::with_capacity(incoming.len());
+    for (i, bytes) in incoming.iter().enumerate() {
+        match Change::from_bytes(bytes.clone()) {
+            Ok(c) => changes.push(c),
+            Err(e) => {
+                return Evaluation::rejected(
+                    RejectCode::Malformed,
+                    format!("change {i} does not decode: {e}"),
+                );
+            }
+        }
+    }
+    if let Err(reason) = check_authors(existing, &changes, &author) {
+        return Evaluation::rejected(RejectCode::ForgedAuthor, reason);
+    }
+
+    let mut doc = existing.map_or_else(Automerge::new, Automerge::fork);
+    let fresh: Vec<Change> = changes
+        .into_iter()
+        .filter(|c| doc.get_change_by_hash(&c.hash()).is_none())
+        .collect();
+    if fresh.is_empty() {
+        return Evaluation {
+            verdict: Verdict::Accepted,
+            doc: None,
+            new_changes: Vec::new(),
+            new_hashes: Vec::new(),
+            server_change: None,
+            record: None,
+            paths: Vec::new(),
+        };
+    }
+    if existing.is_none() && !fresh.iter().any(|c| c.deps().is_empty()) {
+        return Evaluation::rejected(
+            RejectCode::MissingDeps,
+            "a new document must be pushed with its whole history",
+        );
+    }
+    let new_hashes: Vec<ChangeHash> = fresh.iter().map(Change::hash).collect();
+    if let Err(e) = doc.apply_changes(fresh) {
+        return Evaluation::rejected(RejectCode::Malformed, format!("changes do not apply: {e}"));
+    }
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return Evaluation::rejected(
+            RejectCode::MissingDeps,
+            "changes depend on changes the server does not have",
+        );
+    }
+    // The changes as the document orders them (causal order), for storage.
+    let new_changes: Vec<Vec<u8>> = new_hashes
+        .iter()
+        .filter_map(|h| doc.get_change_by_hash(h))
+        .map(|c| c.raw_bytes().to_vec())
+        .collect();
+
+    let before_raw = existing.map_or_else(|| Value::Object(Default::default()), document::raw_json);
+    let after_raw = document::raw_json(&doc);
+    let paths = document::changed_paths(&before_raw, &after_raw);
+    let before_typed = match existing {
+        Some(e) => document::typed_json(kind, e).unwrap_or_else(|_| document::default_json(kind)),
+        None => document::default_json(kind),
+    };
+    let creation_fields = document::creation_fields(kind);
+    let is_new = existing.is_none();
+
+    let mut restored: BTreeSet<String> = BTreeSet::new();
+    let mut reasons: Vec<String> = Vec::new();
+    for p in &paths {
+        let top = p.split('.').next().unwrap_or(p);
+        let allowed =
+            policy::may_write(writer.role, kind, p) || (is_new && creation_fields.contains(&top));
+        if !allowed {
+            restored.insert(p.clone());
+            reasons.push(format!(
+                "{p}: the {} role may not write this field",
+                writer.role
+            ));
+        }
+    }
+
+    let mut target = match document::typed_json(kind, &doc) {
+        Ok(v) => v,
+        Err(e) if is_new => return Evaluation::rejected(RejectCode::Invalid, e.to_string()),
+        Err(e) => {
+            // The shape is broken: restore everything the push touched.
+            reasons.push(format!("document no longer has the shape of a {kind}: {e}"));
+            restored.extend(paths.iter().cloned());
+            before_typed.clone()
+        }
+    };
+    for p in &restored {
+        document::set_path(
+            &mut target,
+            p,
+            document::get_path(&before_typed, p).cloned(),
+        );
+    }
+    // Invariants: restore the previous value of each offending field (at most twice: the
+    // previous state itself is valid unless the rules changed).
+    for _ in 0..2 {
+        let errors = match document::validate_json(kind, &target) {
+            Ok(e) => e,
+            Err(e) => return Evaluation::rejected(RejectCode::Invalid, e.to_string()),
+        };
+        if errors.is_empty() {
+            break;
+        }
+        for e in errors {
+            let top = e.field.split('.').next().unwrap_or(&e.field).to_owned();
+            reasons.push(format!("{}: {}", e.field, e.message));
+            document::set_path(
+                &mut target,
+                &top,
+                document::get_path(&before_typed, &top).cloned(),
+            );
+            restored.insert(top);
+        }
+    }
+    match document::validate_json(kind, &target) {
+        Ok(e) if e.is_empty() => {}
+        Ok(e) => {
+            let why: Vec<String> = e.iter().map(ToString::to_string).collect();
+            return Evaluation::rejected(RejectCode::Invalid, why.join("; "));
+        }
+        Err(e) => return Evaluation::rejected(RejectCode::Invalid, e.to_string()),
+    }
+    if is_new {
+        target = match document::fill_on_create_json(kind, &target, writer.user) {
+            Ok(v) => v,
+            Err(e) => return Evaluation::rejected(RejectCode::Invalid, e.to_string()),
+        };
+    }
+    let message = if restored.is_empty() {
+        "server: fill".to_owned()
+    } else {
+        format!(
+            "server: restore {}",
+            restored.iter().cloned().collect::<Vec<_>>().join(", ")
+        )
+    };
+    let server_change =
+        match document::write_json(kind, &mut doc, &target, document::server_author(), &message) {
+            Ok(c) => c,
+            Err(e) => return Evaluation::rejected(RejectCode::Invalid, e.to_string()),
+        };
+    let verdict = if restored.is_empty() {
+        Verdict::Accepted
+    } else {
+        Verdict::Compensated {
+            paths: restored.into_iter().collect(),
+            reasons,
+        }
+    };
+    Evaluation {
+        verdict,
+        doc: Some(doc),
+        new_changes,
+        new_hashes,
+        server_change,
+        record: Some(target),
+        paths: paths.into_iter().collect(),
+    }
+}
+
+/// Checks that every change is the writer's. Automerge 0.12 tags the first change of each actor
+/// with its author; later changes of that actor inherit it. So an actor's author comes from its
+/// tagged change — in this push or already stored — and an actor that is nobody's is refused.
+fn check_authors(
+    existing: Option<&Automerge>,
+    changes: &[Change],
+    author: &automerge::Author<'_>,
+) -> Result<(), String> {
+    let mut tagged: HashMap<&ActorId, automerge::Author<'_>> = HashMap::new();
+    for c in changes {
+        if let Some(a) = c.author() {
+            if let Some(previous) = tagged.insert(c.actor_id(), a.clone()) {
+                if previous != a {
+                    return Err(format!("actor {} is tagged with two authors", c.actor_id()));
+                }
+            }
+            if let Some(stored) = existing.and_then(|d| d.get_author_for_actor(c.actor_id())) {
+                if stored != a {
+                    return Err(format!(
+                        "actor {} already belongs to another author",
+                        c.actor_id()
+                    ));
+                }
+            }
+        }
+    }
+    for c in changes {
+        let actual = tagged.get(c.actor_id()).cloned().or_else(|| {
+            existing
+                .and_then(|d| d.get_author_for_actor(c.actor_id()))
+                .map(automerge::Author::into_owned)
+        });
+        match actual {
+            Some(a) if &a == author => {}
+            Some(a) => {
+                return Err(format!(
+                    "change {} is authored by {a}, not by the signed-in user",
+                    c.hash()
+                ));
+            }
+            None => return Err(format!("change {} carries no author", c.hash())),
+        }
+    }
+    Ok(())
+}
+
+/// A change the server makes on its own (back office edit, territory move): writes `record` (typed
+/// JSON) into `doc` and returns the change, if anything changed.
+pub fn server_write(
+    kind: Kind,
+    doc: &mut Automerge,
+    record: &Value,
+    message: &str,
+) -> Result<Option<Vec<u8>>, document::DocError> {
+    document::write_json(kind, doc, record, document::server_author(), message)
+}
