@@ -1,2 +1,21 @@
-//! fieldcrm server.
+//! fieldcrm server: the axum application, storage (SQLite by default, PostgreSQL), auth, the
+//! sync endpoint, the REST API and the administration CLI.
+//!
+//! - [`settings`]: layered configuration;
+//! - [`db`]: all SQL, one module per aggregate;
+//! - [`auth`]: passwords, access and refresh tokens, devices;
+//! - [`http`]: REST handlers and the API error type;
+//! - [`sync`]: the sync WebSocket endpoint;
+//! - [`startup`]: building and running the application;
+//! - [`seed`]: the demo organisation;
+//! - [`cli`]: the `fieldcrm` command line.
+
+pub mod auth;
+pub mod cli;
+pub mod db;
+pub mod demo_data;
+pub mod http;
+pub mod seed;
+pub mod settings;
+pub mod startup;
 pub mod sync;

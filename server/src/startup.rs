@@ -1,0 +1,181 @@
+//! Building and running the application: [`Application::build`] connects and migrates the
+//! database and binds the listener (port 0 allowed) before returning, so tests know the port;
+//! [`Application::run_until_stopped`] serves until ctrl-c/SIGTERM, with graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::JwtKeys;
+use crate::db::Db;
+use crate::settings::Settings;
+
+/// What every handler shares. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The effective settings.
+    pub settings: Arc<Settings>,
+    /// The access token keys.
+    pub jwt: Arc<JwtKeys>,
+    /// The sync subsystem's shared state.
+    pub hub: crate::sync::Hub,
+}
+
+/// A built application: database ready, listener bound, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    state: AppState,
+    router: Router,
+}
+
+impl Application {
+    /// Connects to and migrates the database, resolves the JWT key and binds
+    /// `settings.listen`.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = Db::connect(&settings.database_url).await.with_context(|| {
+            format!(
+                "connecting to the database ({})",
+                redact(&settings.database_url)
+            )
+        })?;
+        db.migrate().await.context("running database migrations")?;
+        Application::build_with_db(settings, db).await
+    }
+
+    /// Like [`Application::build`] with an already connected and migrated database.
+    pub async fn build_with_db(settings: Settings, db: Db) -> anyhow::Result<Application> {
+        let secret = settings
+            .jwt_secret_bytes()
+            .context("resolving the JWT secret")?;
+        let jwt = JwtKeys::new(&secret, settings.access_token_ttl_secs);
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("binding {}", settings.listen))?;
+        let local_addr = listener.local_addr().context("reading the bound address")?;
+        let state = AppState {
+            db,
+            jwt: Arc::new(jwt),
+            hub: crate::sync::Hub::new(),
+            settings: Arc::new(settings),
+        };
+        let router = router(state.clone());
+        Ok(Application {
+            listener,
+            local_addr,
+            state,
+            router,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.local_addr.port()
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The shared state (database, settings, keys, hub).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until ctrl-c or SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_with_shutdown(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_with_shutdown(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(address = %self.local_addr, "fieldcrm listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")?;
+        self.state.db.close().await;
+        tracing::info!("fieldcrm stopped");
+        Ok(())
+    }
+}
+
+/// The full router: REST API, health, and the sync endpoint.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.settings.max_body_bytes;
+    Router::new()
+        .merge(crate::http::router())
+        .merge(crate::sync::router())
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Completes on ctrl-c or (on unix) SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown requested");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
+    }
+}
