@@ -21,3 +21,6 @@ pub mod policy;
 pub use document::Kind;
 pub mod protocol;
 pub mod sync;
+
+#[cfg(feature = "client")]
+pub mod client;
