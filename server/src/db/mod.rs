@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod devices;
+pub mod documents;
 pub mod territories;
 pub mod tokens;
 pub mod users;
