@@ -69,6 +69,12 @@ pub async fn begin_write(db: &Db) -> Result<WriteTx, DbError> {
     Ok(WriteTx { tx, seq })
 }
 
+/// Opens a plain transaction for reading documents consistently (no sequence number taken).
+pub async fn begin_read(db: &Db) -> Result<WriteTx, DbError> {
+    let tx = db.pool().begin().await?;
+    Ok(WriteTx { tx, seq: 0 })
+}
+
 /// A stored document as the write path needs it.
 #[derive(Debug, Clone)]
 pub struct StoredDoc {

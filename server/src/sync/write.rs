@@ -343,3 +343,13 @@ pub async fn move_customer(db: &Db, hub: &Hub, id: DocId, to: TerritoryId, actor
     })
     .await
 }
+
+/// Loads a document's typed record (back office, tests).
+pub async fn load_record(db: &Db, id: DocId) -> Result<Value, WriteError> {
+    let mut w = documents::begin_read(db).await?;
+    let stored = documents::load_for_write(&mut w, id).await?;
+    w.rollback().await?;
+    let stored = stored.ok_or(WriteError::NotFound(id))?;
+    let doc = document::load(&stored.data).map_err(|e| WriteError::Corrupt(id, e.to_string()))?;
+    Ok(document::typed_json(stored.kind, &doc)?)
+}
