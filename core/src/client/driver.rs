@@ -28,8 +28,7 @@ use crate::protocol::{
     Verdict,
 };
 use crate::sync::client::{
-    ClientEvent, ClientSync, apply_server_changes, apply_server_data, merge_synced,
-    pending_changes,
+    ClientEvent, ClientSync, apply_server_changes, apply_server_data, merge_synced, pending_changes,
 };
 
 /// The client name sent in `hello`.
@@ -252,7 +251,11 @@ impl SyncSession {
         Ok(out)
     }
 
-    async fn push_doc(&mut self, id: DocId, full: bool) -> Result<Option<ClientMessage>, ClientError> {
+    async fn push_doc(
+        &mut self,
+        id: DocId,
+        full: bool,
+    ) -> Result<Option<ClientMessage>, ClientError> {
         let Some(stored) = self.store.load(id).await? else {
             return Ok(None);
         };
@@ -284,8 +287,7 @@ impl SyncSession {
                     }
                     apply_server_data(&mut s.doc, &d.data)?;
                     let synced = merge_synced(&s.doc, &s.synced, &server_heads);
-                    store::save_doc(&mut tx, d.doc, d.kind, &s.doc, &s.doc.save(), &synced)
-                        .await?;
+                    store::save_doc(&mut tx, d.doc, d.kind, &s.doc, &s.doc.save(), &synced).await?;
                 }
                 None => {
                     let doc = crate::document::load(&d.data)?;
@@ -386,7 +388,12 @@ impl SyncSession {
 
     /// Quarantines a document's pending changes and rolls it back to its synced state (or deletes
     /// it when the server never had it).
-    async fn reject(&mut self, id: DocId, code: RejectCode, reason: &str) -> Result<(), ClientError> {
+    async fn reject(
+        &mut self,
+        id: DocId,
+        code: RejectCode,
+        reason: &str,
+    ) -> Result<(), ClientError> {
         let mut tx = self.store.begin().await?;
         let Some(s) = store::load_doc(&mut tx, id).await? else {
             return Ok(());
@@ -429,9 +436,15 @@ fn reject_code_name(code: RejectCode) -> &'static str {
 /// The server URL and a valid access token, refreshing it first if it expired (or `force`).
 async fn access_token(store: &Store, force: bool) -> Result<(ServerUrl, String), ClientError> {
     let not_logged_in = || ClientError::Unauthorized("not logged in".into());
-    let url = store.meta(super::META_SERVER).await?.ok_or_else(not_logged_in)?;
+    let url = store
+        .meta(super::META_SERVER)
+        .await?
+        .ok_or_else(not_logged_in)?;
     let server = ServerUrl::parse(&url)?;
-    let access = store.meta(super::META_ACCESS).await?.ok_or_else(not_logged_in)?;
+    let access = store
+        .meta(super::META_ACCESS)
+        .await?
+        .ok_or_else(not_logged_in)?;
     let expires_at: i64 = store
         .meta(super::META_ACCESS_EXPIRES)
         .await?
@@ -440,7 +453,10 @@ async fn access_token(store: &Store, force: bool) -> Result<(ServerUrl, String),
     if !force && expires_at > chrono::Utc::now().timestamp() + EXPIRY_MARGIN_S {
         return Ok((server, access));
     }
-    let refresh_token = store.meta(super::META_REFRESH).await?.ok_or_else(not_logged_in)?;
+    let refresh_token = store
+        .meta(super::META_REFRESH)
+        .await?
+        .ok_or_else(not_logged_in)?;
     let tokens = http::refresh(&server, &refresh_token).await?;
     super::store_tokens(store, &tokens).await?;
     Ok((server, tokens.access_token))
@@ -456,16 +472,18 @@ async fn connect(store: &Store) -> Result<Ws, ClientError> {
             .map_err(|e| ClientError::InvalidInput(e.to_string()))?;
         let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
-        req.headers_mut()
-            .insert(tokio_tungstenite::tungstenite::http::header::AUTHORIZATION, bearer);
+        req.headers_mut().insert(
+            tokio_tungstenite::tungstenite::http::header::AUTHORIZATION,
+            bearer,
+        );
         match tokio::time::timeout(FRAME_TIMEOUT, tokio_tungstenite::connect_async(req)).await {
             Err(_) => return Err(ClientError::Offline("connect timed out".into())),
             Ok(Ok((ws, _))) => return Ok(ws),
             Ok(Err(WsError::Http(resp))) => {
                 let status = resp.status().as_u16();
                 let body = resp.body().clone().unwrap_or_default();
-                let expired = status == 401
-                    && String::from_utf8_lossy(&body).contains("token_expired");
+                let expired =
+                    status == 401 && String::from_utf8_lossy(&body).contains("token_expired");
                 if expired && !refreshed {
                     refreshed = true;
                     access_token(store, true).await?;
@@ -587,12 +605,13 @@ async fn live_loop(
             return;
         }
         let mut connected = false;
-        let result = live_connection(&store, &events, &local_edits, &mut stop, &mut connected).await;
-        let error = match result {
-            Ok(()) => None,
-            Err(e) => Some(e),
-        };
-        let fatal = matches!(error, Some(ClientError::Unauthorized(_) | ClientError::Forbidden(_)));
+        let result =
+            live_connection(&store, &events, &local_edits, &mut stop, &mut connected).await;
+        let error = result.err();
+        let fatal = matches!(
+            error,
+            Some(ClientError::Unauthorized(_) | ClientError::Forbidden(_))
+        );
         let _ = events.send(SyncEvent::Disconnected {
             error: error.as_ref().map(ToString::to_string),
         });

@@ -118,8 +118,14 @@ pub fn parse_geo(v: &str) -> Result<GeoPoint, String> {
     let (lat, lon) = v
         .split_once(',')
         .ok_or_else(|| format!("expected lat,lon, got {v:?}"))?;
-    let lat: f64 = lat.trim().parse().map_err(|_| format!("bad latitude {lat:?}"))?;
-    let lon: f64 = lon.trim().parse().map_err(|_| format!("bad longitude {lon:?}"))?;
+    let lat: f64 = lat
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad latitude {lat:?}"))?;
+    let lon: f64 = lon
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad longitude {lon:?}"))?;
     GeoPoint::parse(lat, lon).map_err(|e| e.message)
 }
 

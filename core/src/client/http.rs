@@ -125,7 +125,10 @@ pub(crate) async fn login(
 }
 
 /// `POST /api/v1/auth/refresh`.
-pub(crate) async fn refresh(server: &ServerUrl, refresh_token: &str) -> Result<Tokens, ClientError> {
+pub(crate) async fn refresh(
+    server: &ServerUrl,
+    refresh_token: &str,
+) -> Result<Tokens, ClientError> {
     let body = serde_json::json!({ "refresh_token": refresh_token });
     post_json(server, "/api/v1/auth/refresh", &body).await
 }
@@ -178,7 +181,8 @@ async fn post_json<T: for<'de> Deserialize<'de>>(
                 tracing::debug!(error = %e, "http connection ended");
             }
         });
-        let bytes = serde_json::to_vec(body).map_err(|e| ClientError::InvalidInput(e.to_string()))?;
+        let bytes =
+            serde_json::to_vec(body).map_err(|e| ClientError::InvalidInput(e.to_string()))?;
         let req = hyper::Request::builder()
             .method(hyper::Method::POST)
             .uri(server.path(path))
@@ -232,6 +236,9 @@ mod tests {
         assert!(
             matches!(error_from_response(401, body), ClientError::Unauthorized(m) if m.contains("wrong password"))
         );
-        assert!(matches!(error_from_response(503, b""), ClientError::Server(_)));
+        assert!(matches!(
+            error_from_response(503, b""),
+            ClientError::Server(_)
+        ));
     }
 }

@@ -143,10 +143,10 @@ impl FieldClient {
             .clone()
             .ok_or_else(|| ClientError::Protocol("login answer without user".into()))?;
         let store = &self.inner.store;
-        if let Some(previous) = self.session().await? {
-            if previous.user.id != user.id || previous.server_url != server.as_string() {
-                store.wipe().await?;
-            }
+        if let Some(previous) = self.session().await?
+            && (previous.user.id != user.id || previous.server_url != server.as_string())
+        {
+            store.wipe().await?;
         }
         store
             .set_meta(&[
@@ -371,8 +371,8 @@ impl FieldClient {
         let mut record: R = document::hydrate(&s.doc)?;
         f(&mut record)?;
         check_valid(&record)?;
-        let json = serde_json::to_value(&record)
-            .map_err(|e| ClientError::InvalidInput(e.to_string()))?;
+        let json =
+            serde_json::to_value(&record).map_err(|e| ClientError::InvalidInput(e.to_string()))?;
         s.doc.set_author(Some(author_for(user)));
         if document::write_json(R::KIND, &mut s.doc, &json, author_for(user), "edit")?.is_none() {
             return Ok(());

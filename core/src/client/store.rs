@@ -21,9 +21,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, Transaction};
 
 use super::ClientError;
-use super::projection::{
-    CustomerSummary, Projection, VisitSummary, customer_search, visit_search,
-};
+use super::projection::{CustomerSummary, Projection, VisitSummary, customer_search, visit_search};
 use crate::document::Kind;
 use crate::ids::{CustomerId, DocId, VisitId};
 
@@ -194,7 +192,7 @@ pub(crate) fn heads_to_blob(heads: &[ChangeHash]) -> Vec<u8> {
 
 /// The inverse of [`heads_to_blob`].
 pub(crate) fn heads_from_blob(blob: &[u8]) -> Result<Vec<ChangeHash>, ClientError> {
-    if blob.len() % 32 != 0 {
+    if !blob.len().is_multiple_of(32) {
         return Err(ClientError::Storage("corrupt synced heads".into()));
     }
     Ok(blob
@@ -309,7 +307,12 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|r| Ok((parse_doc_id(r.try_get("id")?)?, parse_kind(r.try_get("kind")?)?)))
+            .map(|r| {
+                Ok((
+                    parse_doc_id(r.try_get("id")?)?,
+                    parse_kind(r.try_get("kind")?)?,
+                ))
+            })
             .collect()
     }
 
@@ -385,7 +388,7 @@ impl Store {
                     kind: r.try_get::<String, _>("kind")?.parse()?,
                     doc_id: r
                         .try_get::<Option<String>, _>("doc_id")?
-                        .map(|s| parse_doc_id(s))
+                        .map(parse_doc_id)
                         .transpose()?,
                     message: r.try_get("message")?,
                     seen: r.try_get::<i64, _>("seen")? != 0,
@@ -629,7 +632,8 @@ fn parse_doc_id(s: String) -> Result<DocId, ClientError> {
 }
 
 fn parse_kind(s: String) -> Result<Kind, ClientError> {
-    s.parse().map_err(|e: crate::document::UnknownKind| ClientError::Storage(e.to_string()))
+    s.parse()
+        .map_err(|e: crate::document::UnknownKind| ClientError::Storage(e.to_string()))
 }
 
 fn parse_opt<T: FromStr>(s: Option<String>) -> Result<Option<T>, ClientError>
