@@ -1,0 +1,16 @@
+//! The API test binary: each test spawns the application on port 0 with its own database,
+//! on SQLite and (when reachable) on PostgreSQL.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a test failure with its message"
+)]
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod devices;
+mod health;
+mod scope;
