@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use fieldcrm_server::demo_data::{self, City, Seeded};
+use fieldcrm_server::demo_data::{self, Seeded};
 use fieldcrm_server::seed::{self, SeedReport};
 use fieldcrm_server::settings::{Settings, SettingsLayer};
 use fieldcrm_server::startup::{AppState, Application};
@@ -38,8 +38,6 @@ pub struct TestServer {
     pub url: String,
     /// The demo organisation.
     pub org: SeedReport,
-    /// Demo cities (territory + rep).
-    pub cities: Vec<City>,
     /// Seeded counts.
     pub seeded: Seeded,
     db_url: String,
@@ -76,10 +74,10 @@ impl TestServer {
         let seeded = demo_data::seed_customers(&state.db, &state.hub, &cities, per_city, 7)
             .await
             .expect("seed customers");
-        Some(Self::run(app, org, cities, seeded, db_url, dir))
+        Some(Self::run(app, org, seeded, db_url, dir))
     }
 
-    fn run(app: Application, org: SeedReport, cities: Vec<City>, seeded: Seeded, db_url: String, dir: tempfile::TempDir) -> TestServer {
+    fn run(app: Application, org: SeedReport, seeded: Seeded, db_url: String, dir: tempfile::TempDir) -> TestServer {
         let addr = app.local_addr();
         let state = app.state().clone();
         let (tx, rx) = oneshot::channel();
@@ -91,7 +89,6 @@ impl TestServer {
             addr,
             url: format!("http://{addr}"),
             org,
-            cities,
             seeded,
             db_url,
             data_dir: dir.path().to_path_buf(),

@@ -18,7 +18,6 @@ pub struct Raw {
 /// A login's tokens.
 pub struct Login {
     pub access: String,
-    pub refresh: String,
     pub user: fieldcrm_core::UserId,
     pub device: fieldcrm_core::DeviceId,
 }
@@ -30,7 +29,6 @@ pub async fn login(server: &TestServer, username: &str) -> Login {
         .expect("login");
     Login {
         access: out.tokens.access_token.clone(),
-        refresh: out.tokens.refresh_token.clone(),
         user: out.user.id,
         device: out.tokens.device_id,
     }
