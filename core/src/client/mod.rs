@@ -224,7 +224,12 @@ impl FieldClient {
 
     /// Every notice, newest first; marks them seen.
     pub async fn notices(&self) -> Result<Vec<Notice>, ClientError> {
-        self.inner.store.take_notices().await
+        self.inner.store.notices(true).await
+    }
+
+    /// Every notice, newest first, without marking them seen.
+    pub async fn peek_notices(&self) -> Result<Vec<Notice>, ClientError> {
+        self.inner.store.notices(false).await
     }
 
     /// Every quarantined change set, newest first.

@@ -370,15 +370,17 @@ impl Store {
 
     // ----- notices, quarantine -----
 
-    /// All notices, newest first; marks them seen.
-    pub(crate) async fn take_notices(&self) -> Result<Vec<Notice>, ClientError> {
+    /// All notices, newest first; with `mark_seen`, marks them seen.
+    pub(crate) async fn notices(&self, mark_seen: bool) -> Result<Vec<Notice>, ClientError> {
         let mut tx = self.begin().await?;
         let rows = sqlx::query("SELECT * FROM notices ORDER BY id DESC")
             .fetch_all(&mut *tx)
             .await?;
-        sqlx::query("UPDATE notices SET seen = 1 WHERE seen = 0")
-            .execute(&mut *tx)
-            .await?;
+        if mark_seen {
+            sqlx::query("UPDATE notices SET seen = 1 WHERE seen = 0")
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         rows.iter()
             .map(|r| {

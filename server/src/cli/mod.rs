@@ -1,6 +1,7 @@
 //! The `fieldcrm` command line: the clap definitions, and the administration functions the
 //! subcommands call (also called directly by tests). `main.rs` only dispatches.
 
+pub mod client;
 pub mod territory;
 pub mod user;
 
