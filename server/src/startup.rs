@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::JwtKeys;
+use crate::auth::{JwtKeys, LoginThrottle};
 use crate::db::Db;
 use crate::settings::Settings;
 
@@ -28,6 +28,8 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// The sync subsystem's shared state.
     pub hub: crate::sync::Hub,
+    /// Failed-login counters.
+    pub login_throttle: Arc<LoginThrottle>,
 }
 
 /// A built application: database ready, listener bound, not yet serving.
@@ -66,6 +68,7 @@ impl Application {
             db,
             jwt: Arc::new(jwt),
             hub: crate::sync::Hub::new(),
+            login_throttle: Arc::new(LoginThrottle::default()),
             settings: Arc::new(settings),
         };
         let router = router(state.clone());
@@ -103,13 +106,33 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.local_addr, "fieldcrm listening");
-        axum::serve(self.listener, self.router)
+        let maintenance = tokio::spawn(maintenance(self.state.db.clone()));
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("serving HTTP")?;
+            .context("serving HTTP");
+        maintenance.abort();
+        served?;
         self.state.db.close().await;
         tracing::info!("fieldcrm stopped");
         Ok(())
+    }
+}
+
+/// How often expired refresh tokens are purged.
+const MAINTENANCE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Periodic housekeeping while serving: purges expired refresh tokens (now and every hour).
+async fn maintenance(db: crate::db::Db) {
+    let mut interval = tokio::time::interval(MAINTENANCE_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match crate::db::tokens::delete_expired(&db, crate::db::now_ms()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "purged expired refresh tokens"),
+            Err(e) => tracing::warn!(error = %e, "cannot purge expired refresh tokens"),
+        }
     }
 }
 

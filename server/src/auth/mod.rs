@@ -4,6 +4,7 @@
 
 pub mod jwt;
 pub mod password;
+pub mod throttle;
 
 use fieldcrm_core::{DeviceId, Role, UserId};
 use sha2::{Digest, Sha256};
@@ -18,10 +19,14 @@ use crate::startup::AppState;
 
 pub use jwt::{AccessClaims, JwtError, JwtKeys};
 pub use password::PasswordError;
+pub use throttle::LoginThrottle;
 
 /// Errors of authentication.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
+    /// Too many failed logins for this username recently.
+    #[error("too many failed logins; try again later")]
+    Throttled,
     /// Unknown user or wrong password (deliberately indistinguishable).
     #[error("invalid username or password")]
     InvalidCredentials,
@@ -158,6 +163,14 @@ pub async fn login(
     device_name: &str,
 ) -> Result<LoginOutcome, AuthError> {
     let db = &state.db;
+    let started = std::time::Instant::now();
+    if state.login_throttle.is_blocked(username, started) {
+        let mut entry = AuditEntry::new("auth.login");
+        entry.verdict = Some("throttled".into());
+        entry.detail = serde_json::json!({ "username": username, "device_name": device_name });
+        audit_best_effort(db, entry).await;
+        return Err(AuthError::Throttled);
+    }
     let creds = users::credentials(db, username).await?;
     let hash = creds.as_ref().map_or_else(
         || password::dummy_hash().to_owned(),
@@ -172,9 +185,11 @@ pub async fn login(
             entry.user_id = other.map(|c| c.user.id);
             entry.verdict = Some("invalid_credentials".into());
             audit_best_effort(db, entry).await;
+            state.login_throttle.record_failure(username, started);
             return Err(AuthError::InvalidCredentials);
         }
     };
+    state.login_throttle.record_success(username);
     entry.user_id = Some(user.id);
     if user.disabled {
         entry.verdict = Some("disabled".into());

@@ -134,28 +134,50 @@ pub async fn list_users(db: &Db) -> Result<Vec<UserListing>, CliError> {
 
 /// A plain-text table of users.
 pub fn render_users(users: &[UserListing]) -> String {
+    let territories: Vec<String> = users
+        .iter()
+        .map(|u| {
+            if u.territories.is_empty() {
+                "-".to_owned()
+            } else {
+                u.territories.join(",")
+            }
+        })
+        .collect();
+    // Pad by display width: CJK characters take two columns.
+    let columns = |s: &str| {
+        s.chars()
+            .map(|c| if c.is_ascii() { 1 } else { 2 })
+            .sum::<usize>()
+    };
+    let t_width = territories
+        .iter()
+        .map(|t| columns(t))
+        .max()
+        .unwrap_or(0)
+        .max("TERRITORIES".len());
     let width = users
         .iter()
-        .map(|u| u.username.chars().count())
+        .map(|u| columns(&u.username))
         .max()
         .unwrap_or(0)
         .max("USERNAME".len());
+    let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(columns(s))));
     let mut out = format!(
-        "{:<width$}  {:<8}  {:<8}  TERRITORIES  NAME\n",
-        "USERNAME", "ROLE", "STATUS"
+        "{}  {:<8}  {:<8}  {}  NAME\n",
+        pad("USERNAME", width),
+        "ROLE",
+        "STATUS",
+        pad("TERRITORIES", t_width)
     );
-    for u in users {
+    for (u, t) in users.iter().zip(&territories) {
         let status = if u.disabled { "disabled" } else { "active" };
-        let territories = if u.territories.is_empty() {
-            "-".to_owned()
-        } else {
-            u.territories.join(",")
-        };
         out.push_str(&format!(
-            "{:<width$}  {:<8}  {:<8}  {territories}  {}\n",
-            u.username,
+            "{}  {:<8}  {:<8}  {}  {}\n",
+            pad(&u.username, width),
             u.role.as_str(),
             status,
+            pad(t, t_width),
             u.display_name
         ));
     }

@@ -33,7 +33,7 @@ pub enum ApiError {
     #[error("request body too large")]
     PayloadTooLarge,
     /// 429 `too_many_requests`.
-    #[error("too many requests")]
+    #[error("too many requests; try again later")]
     TooManyRequests,
     /// 500 `internal`: the details are logged, never sent.
     #[error("internal error: {0}")]
@@ -108,6 +108,7 @@ impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
             AuthError::TokenExpired => ApiError::TokenExpired,
+            AuthError::Throttled => ApiError::TooManyRequests,
             e @ (AuthError::InvalidCredentials
             | AuthError::Disabled
             | AuthError::InvalidToken

@@ -302,6 +302,30 @@ async fn authenticate_reads_role_from_the_database(app: TestApp) {
     assert_eq!(who.device_id.to_string(), session.device_id);
 }
 
+async fn repeated_failed_logins_are_throttled(app: TestApp) {
+    for _ in 0..fieldcrm_server::auth::throttle::MAX_FAILURES {
+        let r = app.login_raw("rep.bj", "wrong").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    // Now even the right password is refused for this username…
+    let r = app.login_raw("rep.bj", "demo").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(r.error_code(), "too_many_requests");
+    // …but not for others.
+    app.login("rep.sh", "demo").await;
+    let log = audit::list(
+        &app.db,
+        &AuditFilter {
+            action: Some("auth.login".into()),
+            limit: 2,
+            ..AuditFilter::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(log[1].entry.verdict.as_deref(), Some("throttled"));
+}
+
 backend_tests!(
     login_returns_tokens_user_and_a_new_device,
     wrong_password_and_unknown_user_look_the_same,
@@ -314,4 +338,5 @@ backend_tests!(
     forged_and_wrong_algorithm_tokens_are_refused,
     token_for_another_users_device_is_refused,
     authenticate_reads_role_from_the_database,
+    repeated_failed_logins_are_throttled,
 );
