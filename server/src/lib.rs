@@ -11,6 +11,7 @@
 //! - [`cli`]: the `fieldcrm` command line.
 
 pub mod auth;
+pub mod bench;
 pub mod cli;
 pub mod db;
 pub mod demo_data;

@@ -56,7 +56,11 @@ impl TestServer {
     }
 
     /// Like [`TestServer::start`], adjusting the settings first.
-    pub async fn start_with(backend: Backend, per_city: usize, adjust: impl FnOnce(&mut Settings)) -> Option<TestServer> {
+    pub async fn start_with(
+        backend: Backend,
+        per_city: usize,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Option<TestServer> {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_url = match backend {
             Backend::Sqlite => format!("sqlite://{}", dir.path().join("fieldcrm.db").display()),
@@ -77,7 +81,13 @@ impl TestServer {
         Some(Self::run(app, org, seeded, db_url, dir))
     }
 
-    fn run(app: Application, org: SeedReport, seeded: Seeded, db_url: String, dir: tempfile::TempDir) -> TestServer {
+    fn run(
+        app: Application,
+        org: SeedReport,
+        seeded: Seeded,
+        db_url: String,
+        dir: tempfile::TempDir,
+    ) -> TestServer {
         let addr = app.local_addr();
         let state = app.state().clone();
         let (tx, rx) = oneshot::channel();
@@ -160,9 +170,13 @@ pub async fn fresh_pg_database() -> Option<String> {
                 _ => "timed out".to_owned(),
             };
             if std::env::var("FIELDCRM_REQUIRE_PG").as_deref() == Ok("1") {
-                panic!("PostgreSQL is required (FIELDCRM_REQUIRE_PG=1) but not reachable at {PG_ADMIN_URL}: {why}");
+                panic!(
+                    "PostgreSQL is required (FIELDCRM_REQUIRE_PG=1) but not reachable at {PG_ADMIN_URL}: {why}"
+                );
             }
-            eprintln!("\n*** SKIPPED: PostgreSQL not reachable at {PG_ADMIN_URL} ({why}); PostgreSQL variant not run ***\n");
+            eprintln!(
+                "\n*** SKIPPED: PostgreSQL not reachable at {PG_ADMIN_URL} ({why}); PostgreSQL variant not run ***\n"
+            );
             return None;
         }
     };

@@ -39,13 +39,20 @@ pub async fn connect(server: &TestServer, token: Option<&str>) -> Result<Raw, (u
     let url = format!("ws://{}/api/v1/sync", server.addr);
     let mut req = url.into_client_request().expect("request");
     if let Some(t) = token {
-        req.headers_mut().insert("Authorization", format!("Bearer {t}").parse().expect("header"));
+        req.headers_mut().insert(
+            "Authorization",
+            format!("Bearer {t}").parse().expect("header"),
+        );
     }
     match tokio_tungstenite::connect_async(req).await {
         Ok((ws, _)) => Ok(Raw { ws }),
         Err(tungstenite::Error::Http(resp)) => {
             let status = resp.status().as_u16();
-            let body = resp.body().as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+            let body = resp
+                .body()
+                .as_ref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
             Err((status, body))
         }
         Err(e) => panic!("connect failed: {e}"),
@@ -63,7 +70,10 @@ impl Raw {
     /// Sends a protocol message.
     pub async fn send(&mut self, m: &ClientMessage) {
         let bytes = protocol::encode(m).expect("encode");
-        self.ws.send(Message::Binary(bytes.into())).await.expect("send");
+        self.ws
+            .send(Message::Binary(bytes.into()))
+            .await
+            .expect("send");
     }
 
     /// Sends a raw frame.
@@ -73,7 +83,12 @@ impl Raw {
 
     /// Sends `hello` with `cursor`.
     pub async fn hello(&mut self, cursor: u64) {
-        self.send(&ClientMessage::Hello { version: PROTOCOL_VERSION, cursor, client: "raw-test".into() }).await;
+        self.send(&ClientMessage::Hello {
+            version: PROTOCOL_VERSION,
+            cursor,
+            client: "raw-test".into(),
+        })
+        .await;
     }
 
     /// The next message or close.
@@ -86,7 +101,9 @@ impl Raw {
                 None => return Got::Closed(None),
                 Some(Err(_)) => return Got::Closed(None),
                 Some(Ok(Message::Binary(b))) => {
-                    return Got::Msg(protocol::decode(&b, usize::MAX).expect("server frame decodes"));
+                    return Got::Msg(
+                        protocol::decode(&b, usize::MAX).expect("server frame decodes"),
+                    );
                 }
                 Some(Ok(Message::Close(f))) => return Got::Closed(f.map(|f| u16::from(f.code))),
                 Some(Ok(_)) => {}
@@ -95,7 +112,14 @@ impl Raw {
     }
 
     /// Reads until `caught_up`, returning every `docs` entry and revoked id seen, and the cursor.
-    pub async fn until_caught_up(&mut self) -> (Vec<fieldcrm_core::protocol::DocData>, Vec<fieldcrm_core::DocId>, u64, usize) {
+    pub async fn until_caught_up(
+        &mut self,
+    ) -> (
+        Vec<fieldcrm_core::protocol::DocData>,
+        Vec<fieldcrm_core::DocId>,
+        u64,
+        usize,
+    ) {
         let (mut docs, mut revoked, mut frames) = (Vec::new(), Vec::new(), 0);
         loop {
             match self.recv().await {
@@ -107,7 +131,9 @@ impl Raw {
                     frames += 1;
                     revoked.extend(d);
                 }
-                Got::Msg(ServerMessage::CaughtUp { cursor }) => return (docs, revoked, cursor, frames),
+                Got::Msg(ServerMessage::CaughtUp { cursor }) => {
+                    return (docs, revoked, cursor, frames);
+                }
                 Got::Msg(ServerMessage::Welcome { .. }) => {}
                 other => panic!("unexpected while catching up: {other:?}"),
             }

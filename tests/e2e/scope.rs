@@ -10,8 +10,14 @@ use crate::harness::{Backend, TestServer};
 use crate::raw;
 
 /// The ids of documents whose territory is one of `territories` (all when `None`).
-async fn expected(server: &TestServer, territories: Option<&[fieldcrm_core::TerritoryId]>) -> BTreeSet<DocId> {
-    let rows = sqlx::query("SELECT id, territory_id FROM documents").fetch_all(server.state.db.pool()).await.unwrap();
+async fn expected(
+    server: &TestServer,
+    territories: Option<&[fieldcrm_core::TerritoryId]>,
+) -> BTreeSet<DocId> {
+    let rows = sqlx::query("SELECT id, territory_id FROM documents")
+        .fetch_all(server.state.db.pool())
+        .await
+        .unwrap();
     rows.iter()
         .filter(|r| {
             let t: Option<String> = r.try_get("territory_id").unwrap();
@@ -26,7 +32,10 @@ async fn expected(server: &TestServer, territories: Option<&[fieldcrm_core::Terr
 
 async fn received(server: &TestServer, user: &str) -> (BTreeSet<DocId>, usize) {
     let login = raw::login(server, user).await;
-    let mut ws = raw::connect(server, Some(&login.access)).await.ok().unwrap();
+    let mut ws = raw::connect(server, Some(&login.access))
+        .await
+        .ok()
+        .unwrap();
     ws.hello(0).await;
     let (docs, _, _, _) = ws.until_caught_up().await;
     let visits = docs.iter().filter(|d| d.kind == Kind::Visit).count();
@@ -34,7 +43,9 @@ async fn received(server: &TestServer, user: &str) -> (BTreeSet<DocId>, usize) {
 }
 
 async fn devices_receive_exactly_their_scope(backend: Backend) {
-    let Some(server) = TestServer::start(backend, 6).await else { return };
+    let Some(server) = TestServer::start(backend, 6).await else {
+        return;
+    };
     let org = server.org.clone();
     let (sh, sh_visits) = received(&server, "rep.sh").await;
     assert_eq!(sh, expected(&server, Some(&[org.shanghai])).await);
@@ -43,13 +54,19 @@ async fn devices_receive_exactly_their_scope(backend: Backend) {
     assert_eq!(bj, expected(&server, Some(&[org.beijing])).await);
     assert!(sh.is_disjoint(&bj));
     let (east, _) = received(&server, "manager.east").await;
-    assert_eq!(east, expected(&server, Some(&[org.shanghai, org.hangzhou, org.east])).await);
+    assert_eq!(
+        east,
+        expected(&server, Some(&[org.shanghai, org.hangzhou, org.east])).await
+    );
     assert!(east.is_superset(&sh) && east.is_disjoint(&bj));
     let (office, _) = received(&server, "office").await;
     assert_eq!(office, expected(&server, None).await);
     assert_eq!(office.len(), server.seeded.customers + server.seeded.visits);
     let (engineer, _) = received(&server, "engineer").await;
-    assert!(engineer.is_empty(), "engineers see dispatches only, none yet");
+    assert!(
+        engineer.is_empty(),
+        "engineers see dispatches only, none yet"
+    );
     server.stop().await;
 }
 

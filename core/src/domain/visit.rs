@@ -85,10 +85,10 @@ impl Visit {
         }
         for (name, cp) in [("check_in", &self.check_in), ("check_out", &self.check_out)] {
             if let Some(cp) = cp {
-                if let Some(g) = &cp.geo {
-                    if let Err(e) = g.check(&format!("{name}.geo")) {
-                        errors.push(e);
-                    }
+                if let Some(g) = &cp.geo
+                    && let Err(e) = g.check(&format!("{name}.geo"))
+                {
+                    errors.push(e);
                 }
                 if cp.accuracy_m.is_some_and(|a| !a.is_finite() || a < 0.0) {
                     errors.push(FieldError::new(
@@ -98,10 +98,10 @@ impl Visit {
                 }
             }
         }
-        if let (Some(i), Some(o)) = (&self.check_in, &self.check_out) {
-            if o.at < i.at {
-                errors.push(FieldError::new("check_out", "check-out before check-in"));
-            }
+        if let (Some(i), Some(o)) = (&self.check_in, &self.check_out)
+            && o.at < i.at
+        {
+            errors.push(FieldError::new("check_out", "check-out before check-in"));
         }
         if self.check_out.is_some() && self.check_in.is_none() {
             errors.push(FieldError::new("check_out", "check-out without check-in"));

@@ -254,18 +254,18 @@ fn check_authors(
     let mut tagged: HashMap<&ActorId, automerge::Author<'_>> = HashMap::new();
     for c in changes {
         if let Some(a) = c.author() {
-            if let Some(previous) = tagged.insert(c.actor_id(), a.clone()) {
-                if previous != a {
-                    return Err(format!("actor {} is tagged with two authors", c.actor_id()));
-                }
+            if let Some(previous) = tagged.insert(c.actor_id(), a.clone())
+                && previous != a
+            {
+                return Err(format!("actor {} is tagged with two authors", c.actor_id()));
             }
-            if let Some(stored) = existing.and_then(|d| d.get_author_for_actor(c.actor_id())) {
-                if stored != a {
-                    return Err(format!(
-                        "actor {} already belongs to another author",
-                        c.actor_id()
-                    ));
-                }
+            if let Some(stored) = existing.and_then(|d| d.get_author_for_actor(c.actor_id()))
+                && stored != a
+            {
+                return Err(format!(
+                    "actor {} already belongs to another author",
+                    c.actor_id()
+                ));
             }
         }
     }

@@ -25,7 +25,9 @@ pub struct Hub {
 
 impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hub").field("committed", &*self.committed.borrow()).finish()
+        f.debug_struct("Hub")
+            .field("committed", &*self.committed.borrow())
+            .finish()
     }
 }
 

@@ -9,11 +9,11 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::response::{IntoResponse, Response};
-use fieldcrm_core::protocol::{
-    self, ClientMessage, DocData, ErrorCode, MAX_DOC_BYTES_PER_FRAME, MAX_DOCS_PER_FRAME, PROTOCOL_VERSION,
-    ServerMessage,
-};
 use fieldcrm_core::DocId;
+use fieldcrm_core::protocol::{
+    self, ClientMessage, DocData, ErrorCode, MAX_DOC_BYTES_PER_FRAME, MAX_DOCS_PER_FRAME,
+    PROTOCOL_VERSION, ServerMessage,
+};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde_bytes::ByteBuf;
@@ -40,7 +40,11 @@ mod close {
 
 /// `GET /api/v1/sync`: authenticates the `Authorization: Bearer` access token *before* upgrading,
 /// so a missing, expired, forged or revoked token gets a plain HTTP 401 with a JSON error.
-pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     let Some(bearer) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
         return ApiError::Unauthorized("missing bearer token".to_owned()).into_response();
     };
@@ -48,14 +52,18 @@ pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebS
         Ok(u) => u,
         Err(e) => return e.into_response(),
     };
-    let token = bearer.trim().trim_start_matches("Bearer ").trim_start_matches("bearer ").trim();
+    let token = bearer
+        .trim()
+        .trim_start_matches("Bearer ")
+        .trim_start_matches("bearer ")
+        .trim();
     let expires_at = state.jwt.verify(token).map(|c| c.exp).unwrap_or_default();
     let limit = state.settings.max_frame_bytes;
     ws.max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| async move {
             let who = user.username.clone();
-            if let Err(e) = Session::new(state, user, i64::try_from(expires_at).unwrap_or(i64::MAX), socket).run().await {
+            if let Err(e) = Session::new(state, user, expires_at, socket).run().await {
                 tracing::info!(user = %who, error = %e, "sync session ended with an error");
             }
         })
@@ -92,7 +100,14 @@ enum Incoming {
 impl Session {
     fn new(state: AppState, user: AuthUser, expires_at_secs: i64, socket: WebSocket) -> Self {
         let (sink, stream) = socket.split();
-        Self { state, user, expires_at_ms: expires_at_secs.saturating_mul(1000), sink, stream, cursor: 0 }
+        Self {
+            state,
+            user,
+            expires_at_ms: expires_at_secs.saturating_mul(1000),
+            sink,
+            stream,
+            cursor: 0,
+        }
     }
 
     async fn send(&mut self, msg: &ServerMessage) -> Result<(), SessionError> {
@@ -102,11 +117,27 @@ impl Session {
     }
 
     /// Sends an error frame and closes the connection.
-    async fn fail(&mut self, code: ErrorCode, message: String, close_code: u16) -> Result<(), SessionError> {
+    async fn fail(
+        &mut self,
+        code: ErrorCode,
+        message: String,
+        close_code: u16,
+    ) -> Result<(), SessionError> {
         tracing::info!(user = %self.user.username, ?code, %message, "closing sync session");
-        let _ = self.send(&ServerMessage::Error { code, message: message.clone() }).await;
+        let _ = self
+            .send(&ServerMessage::Error {
+                code,
+                message: message.clone(),
+            })
+            .await;
         let reason: String = message.chars().take(100).collect();
-        let _ = self.sink.send(Message::Close(Some(CloseFrame { code: close_code, reason: reason.into() }))).await;
+        let _ = self
+            .sink
+            .send(Message::Close(Some(CloseFrame {
+                code: close_code,
+                reason: reason.into(),
+            })))
+            .await;
         let _ = self.sink.close().await;
         Err(SessionError::Closed(message))
     }
@@ -114,28 +145,47 @@ impl Session {
     /// Reads the next protocol message, answering transport-level problems with a fatal error.
     async fn next(&mut self) -> Result<Incoming, SessionError> {
         loop {
-            let Some(frame) = self.stream.next().await else { return Ok(Incoming::Closed) };
+            let Some(frame) = self.stream.next().await else {
+                return Ok(Incoming::Closed);
+            };
             let frame = match frame {
                 Ok(f) => f,
                 Err(e) => {
                     let text = e.to_string();
-                    if text.contains("Space limit exceeded") || text.to_lowercase().contains("too long") || text.contains("Capacity") {
+                    if text.contains("Space limit exceeded")
+                        || text.to_lowercase().contains("too long")
+                        || text.contains("Capacity")
+                    {
                         let limit = self.state.settings.max_frame_bytes;
-                        self.fail(ErrorCode::FrameTooLarge, format!("frame exceeds {limit} bytes"), close::TOO_BIG).await?;
+                        self.fail(
+                            ErrorCode::FrameTooLarge,
+                            format!("frame exceeds {limit} bytes"),
+                            close::TOO_BIG,
+                        )
+                        .await?;
                     }
                     return Err(SessionError::Socket(e));
                 }
             };
             match frame {
                 Message::Binary(bytes) => {
-                    return match protocol::decode::<ClientMessage>(&bytes, self.state.settings.max_frame_bytes) {
+                    return match protocol::decode::<ClientMessage>(
+                        &bytes,
+                        self.state.settings.max_frame_bytes,
+                    ) {
                         Ok(m) => Ok(Incoming::Message(m)),
-                        Err(protocol::FrameError::TooLarge { size, limit }) => {
-                            self.fail(ErrorCode::FrameTooLarge, format!("frame of {size} bytes exceeds {limit}"), close::TOO_BIG)
-                                .await
-                                .map(|()| Incoming::Closed)
-                        }
-                        Err(e) => self.fail(ErrorCode::BadFrame, e.to_string(), close::PROTOCOL).await.map(|()| Incoming::Closed),
+                        Err(protocol::FrameError::TooLarge { size, limit }) => self
+                            .fail(
+                                ErrorCode::FrameTooLarge,
+                                format!("frame of {size} bytes exceeds {limit}"),
+                                close::TOO_BIG,
+                            )
+                            .await
+                            .map(|()| Incoming::Closed),
+                        Err(e) => self
+                            .fail(ErrorCode::BadFrame, e.to_string(), close::PROTOCOL)
+                            .await
+                            .map(|()| Incoming::Closed),
                     };
                 }
                 Message::Text(_) => {
@@ -152,21 +202,43 @@ impl Session {
 
     async fn run(mut self) -> Result<(), SessionError> {
         let hello = match tokio::time::timeout(HELLO_TIMEOUT, self.next()).await {
-            Err(_) => return self.fail(ErrorCode::ProtocolViolation, "no hello within 30 s".to_owned(), close::POLICY).await,
+            Err(_) => {
+                return self
+                    .fail(
+                        ErrorCode::ProtocolViolation,
+                        "no hello within 30 s".to_owned(),
+                        close::POLICY,
+                    )
+                    .await;
+            }
             Ok(r) => r?,
         };
         let cursor = match hello {
             Incoming::Closed => return Ok(()),
-            Incoming::Message(ClientMessage::Hello { version, cursor, client }) => {
+            Incoming::Message(ClientMessage::Hello {
+                version,
+                cursor,
+                client,
+            }) => {
                 if version != PROTOCOL_VERSION {
-                    let msg = format!("protocol version {version} is not supported; this server speaks {PROTOCOL_VERSION}");
-                    return self.fail(ErrorCode::UnsupportedVersion, msg, close::PROTOCOL).await;
+                    let msg = format!(
+                        "protocol version {version} is not supported; this server speaks {PROTOCOL_VERSION}"
+                    );
+                    return self
+                        .fail(ErrorCode::UnsupportedVersion, msg, close::PROTOCOL)
+                        .await;
                 }
                 tracing::info!(user = %self.user.username, device = %self.user.device_id, %client, cursor, "device connected");
                 cursor
             }
             Incoming::Message(_) => {
-                return self.fail(ErrorCode::ProtocolViolation, "the first message must be hello".to_owned(), close::PROTOCOL).await;
+                return self
+                    .fail(
+                        ErrorCode::ProtocolViolation,
+                        "the first message must be hello".to_owned(),
+                        close::PROTOCOL,
+                    )
+                    .await;
             }
         };
         let _ = crate::db::devices::touch(&self.state.db, self.user.device_id).await;
@@ -182,8 +254,12 @@ impl Session {
         commits.borrow_and_update();
         self.catch_up(true).await?;
 
-        let remaining = self.expires_at_ms.saturating_sub(crate::db::now_ms()).max(0);
-        let expiry = tokio::time::sleep(Duration::from_millis(u64::try_from(remaining).unwrap_or(0)));
+        let remaining = self
+            .expires_at_ms
+            .saturating_sub(crate::db::now_ms())
+            .max(0);
+        let expiry =
+            tokio::time::sleep(Duration::from_millis(u64::try_from(remaining).unwrap_or(0)));
         tokio::pin!(expiry);
         loop {
             tokio::select! {
@@ -208,35 +284,75 @@ impl Session {
     async fn handle(&mut self, msg: ClientMessage) -> Result<(), SessionError> {
         match msg {
             ClientMessage::Hello { .. } => {
-                self.fail(ErrorCode::ProtocolViolation, "hello sent twice".to_owned(), close::PROTOCOL).await
+                self.fail(
+                    ErrorCode::ProtocolViolation,
+                    "hello sent twice".to_owned(),
+                    close::PROTOCOL,
+                )
+                .await
             }
             ClientMessage::Ping { nonce } => self.send(&ServerMessage::Pong { nonce }).await,
-            ClientMessage::Push { push_id, doc, kind, changes } => {
-                let who = Pusher { user: self.user.user_id, device: self.user.device_id, role: self.user.role };
-                let changes: Vec<Vec<u8>> = changes.into_iter().map(ByteBuf::into_vec).collect();
-                let outcome = match write::push(&self.state.db, &self.state.hub, who, doc, kind, changes).await {
-                    Ok(o) => o,
-                    Err(e) => {
-                        tracing::error!(error = %e, %doc, "push failed");
-                        return self.fail(ErrorCode::Internal, "the server could not store the change; retry later".to_owned(), close::INTERNAL).await;
-                    }
+            ClientMessage::Push {
+                push_id,
+                doc,
+                kind,
+                changes,
+            } => {
+                let who = Pusher {
+                    user: self.user.user_id,
+                    device: self.user.device_id,
+                    role: self.user.role,
                 };
+                let changes: Vec<Vec<u8>> = changes.into_iter().map(ByteBuf::into_vec).collect();
+                let outcome =
+                    match write::push(&self.state.db, &self.state.hub, who, doc, kind, changes)
+                        .await
+                    {
+                        Ok(o) => o,
+                        Err(e) => {
+                            tracing::error!(error = %e, %doc, "push failed");
+                            return self
+                                .fail(
+                                    ErrorCode::Internal,
+                                    "the server could not store the change; retry later".to_owned(),
+                                    close::INTERNAL,
+                                )
+                                .await;
+                        }
+                    };
                 self.send(&ServerMessage::PushResult {
                     push_id,
                     doc,
                     verdict: outcome.verdict,
-                    changes: outcome.server_changes.into_iter().map(ByteBuf::from).collect(),
+                    changes: outcome
+                        .server_changes
+                        .into_iter()
+                        .map(ByteBuf::from)
+                        .collect(),
                     heads: protocol::hashes_to_wire(&outcome.heads),
                 })
                 .await
             }
             ClientMessage::Fetch { docs } => {
                 let docs: Vec<DocId> = docs.into_iter().take(MAX_DOCS_PER_FRAME * 16).collect();
-                let scope = territories::scope_territories(&self.state.db, self.user.user_id, self.user.role).await?;
+                let scope = territories::scope_territories(
+                    &self.state.db,
+                    self.user.user_id,
+                    self.user.role,
+                )
+                .await?;
                 let visible = documents::filter_in_scope(&self.state.db, &scope, &docs).await?;
-                let missing: Vec<DocId> = docs.iter().filter(|d| !visible.iter().any(|v| v.id == **d)).copied().collect();
+                let missing: Vec<DocId> = docs
+                    .iter()
+                    .filter(|d| !visible.iter().any(|v| v.id == **d))
+                    .copied()
+                    .collect();
                 if !missing.is_empty() {
-                    self.send(&ServerMessage::Revoke { docs: missing, reason: "not in your scope".to_owned() }).await?;
+                    self.send(&ServerMessage::Revoke {
+                        docs: missing,
+                        reason: "not in your scope".to_owned(),
+                    })
+                    .await?;
                 }
                 self.send_docs(&visible, 0).await
             }
@@ -259,11 +375,17 @@ impl Session {
         let scope = territories::scope_territories(&db, self.user.user_id, self.user.role).await?;
         let revoked = documents::revoked_since(&db, &scope, cursor, hi).await?;
         if !revoked.is_empty() {
-            self.send(&ServerMessage::Revoke { docs: revoked, reason: "moved out of your territories".to_owned() }).await?;
+            self.send(&ServerMessage::Revoke {
+                docs: revoked,
+                reason: "moved out of your territories".to_owned(),
+            })
+            .await?;
         }
         let mut after: Option<(u64, DocId)> = None;
         loop {
-            let batch = documents::changed_since(&db, &scope, cursor, hi, after, MAX_DOCS_PER_FRAME).await?;
+            let batch =
+                documents::changed_since(&db, &scope, cursor, hi, after, MAX_DOCS_PER_FRAME)
+                    .await?;
             let Some(last) = batch.last() else { break };
             after = Some((last.seq, last.id));
             let n = batch.len();
@@ -285,7 +407,10 @@ impl Session {
         let mut frame: Vec<DocData> = Vec::new();
         let mut bytes = 0usize;
         for (d, data) in docs.iter().zip(data) {
-            if !frame.is_empty() && (bytes + data.len() > MAX_DOC_BYTES_PER_FRAME || frame.len() >= MAX_DOCS_PER_FRAME) {
+            if !frame.is_empty()
+                && (bytes + data.len() > MAX_DOC_BYTES_PER_FRAME
+                    || frame.len() >= MAX_DOCS_PER_FRAME)
+            {
                 let docs = std::mem::take(&mut frame);
                 self.send(&ServerMessage::Docs { docs }).await?;
                 bytes = 0;
@@ -296,7 +421,11 @@ impl Session {
                 kind: d.kind,
                 seq: d.seq,
                 data: ByteBuf::from(data),
-                heads: d.heads.chunks(32).map(|h| ByteBuf::from(h.to_vec())).collect(),
+                heads: d
+                    .heads
+                    .chunks(32)
+                    .map(|h| ByteBuf::from(h.to_vec()))
+                    .collect(),
             });
         }
         if !frame.is_empty() {
@@ -305,4 +434,3 @@ impl Session {
         Ok(())
     }
 }
-

@@ -9,11 +9,11 @@ use fieldcrm_core::sync::server::{Writer, evaluate, server_write};
 use fieldcrm_core::{DeviceId, DocId, Role, TerritoryId, UserId};
 use serde_json::{Value, json};
 
+use crate::db::Db;
 use crate::db::audit::{self, AuditEntry};
 use crate::db::documents::{self, DocWrite, WriteTx};
 use crate::db::territories::{self, ScopeTerritories};
 use crate::db::{Backend, DbError};
-use crate::db::Db;
 use crate::sync::Hub;
 
 /// Errors of the write path (not verdicts: those are answers, not errors).
@@ -27,13 +27,19 @@ pub enum WriteError {
     Corrupt(DocId, String),
     /// The document machinery refused a server edit.
     #[error(transparent)]
-    Doc(#[from] document::DocError),
+    Doc(Box<document::DocError>),
     /// The document does not exist.
     #[error("document {0} not found")]
     NotFound(DocId),
     /// The edit is not allowed.
     #[error("{0}")]
     Invalid(String),
+}
+
+impl From<document::DocError> for WriteError {
+    fn from(e: document::DocError) -> Self {
+        WriteError::Doc(Box::new(e))
+    }
 }
 
 /// Who pushes.
@@ -65,7 +71,10 @@ fn heads_bytes(doc: &Automerge) -> Vec<u8> {
 }
 
 fn rejected(code: RejectCode, reason: impl Into<String>) -> Verdict {
-    Verdict::Rejected { code, reason: reason.into() }
+    Verdict::Rejected {
+        code,
+        reason: reason.into(),
+    }
 }
 
 /// Whether a stored document with these anchors is in `scope`.
@@ -84,7 +93,14 @@ async fn announce(db: &Db, w: &mut WriteTx) -> Result<(), DbError> {
 }
 
 /// Evaluates and stores a device's push.
-pub async fn push(db: &Db, hub: &Hub, who: Pusher, id: DocId, kind: Kind, changes: Vec<Vec<u8>>) -> Result<PushOutcome, WriteError> {
+pub async fn push(
+    db: &Db,
+    hub: &Hub,
+    who: Pusher,
+    id: DocId,
+    kind: Kind,
+    changes: Vec<Vec<u8>>,
+) -> Result<PushOutcome, WriteError> {
     let scope = territories::scope_territories(db, who.user, who.role).await?;
     let mut w = documents::begin_write(db).await?;
     let stored = documents::load_for_write(&mut w, id).await?;
@@ -93,16 +109,40 @@ pub async fn push(db: &Db, hub: &Hub, who: Pusher, id: DocId, kind: Kind, change
         Some(s) => {
             if s.kind != kind {
                 w.rollback().await?;
-                return finish_rejected(db, who, id, kind, RejectCode::KindMismatch, format!("document is a {}, not a {kind}", s.kind)).await;
+                return finish_rejected(
+                    db,
+                    who,
+                    id,
+                    kind,
+                    RejectCode::KindMismatch,
+                    format!("document is a {}, not a {kind}", s.kind),
+                )
+                .await;
             }
             if !anchor_in_scope(&scope, s.territory) {
                 w.rollback().await?;
-                return finish_rejected(db, who, id, kind, RejectCode::OutOfScope, "this record is not in your territories".to_owned()).await;
+                return finish_rejected(
+                    db,
+                    who,
+                    id,
+                    kind,
+                    RejectCode::OutOfScope,
+                    "this record is not in your territories".to_owned(),
+                )
+                .await;
             }
             Some(document::load(&s.data).map_err(|e| WriteError::Corrupt(id, e.to_string()))?)
         }
     };
-    let ev = evaluate(kind, existing.as_ref(), &changes, Writer { user: who.user, role: who.role });
+    let ev = evaluate(
+        kind,
+        existing.as_ref(),
+        &changes,
+        Writer {
+            user: who.user,
+            role: who.role,
+        },
+    );
     if let Verdict::Rejected { code, reason } = &ev.verdict {
         w.rollback().await?;
         return finish_rejected(db, who, id, kind, *code, reason.clone()).await;
@@ -123,13 +163,23 @@ pub async fn push(db: &Db, hub: &Hub, who: Pusher, id: DocId, kind: Kind, change
             let anchor = document::anchor_json(kind, &record)?;
             let territory = match anchor {
                 Anchor::Territory(t) => t,
-                Anchor::Customer(Some(c)) => match documents::customer_territory(&mut w, c.into()).await? {
-                    Some(t) => t,
-                    None => {
-                        w.rollback().await?;
-                        return finish_rejected(db, who, id, kind, RejectCode::OutOfScope, format!("unknown customer {c}")).await;
+                Anchor::Customer(Some(c)) => {
+                    match documents::customer_territory(&mut w, c.into()).await? {
+                        Some(t) => t,
+                        None => {
+                            w.rollback().await?;
+                            return finish_rejected(
+                                db,
+                                who,
+                                id,
+                                kind,
+                                RejectCode::OutOfScope,
+                                format!("unknown customer {c}"),
+                            )
+                            .await;
+                        }
                     }
-                },
+                }
                 Anchor::Customer(None) => None,
             };
             if !anchor_in_scope(&scope, territory) || territory.is_none() {
@@ -169,11 +219,19 @@ pub async fn push(db: &Db, hub: &Hub, who: Pusher, id: DocId, kind: Kind, change
     hub.committed(seq);
 
     let (verdict_name, detail) = match &ev.verdict {
-        Verdict::Compensated { paths, reasons } => ("compensated", json!({"paths": ev.paths, "restored": paths, "reasons": reasons})),
+        Verdict::Compensated { paths, reasons } => (
+            "compensated",
+            json!({"paths": ev.paths, "restored": paths, "reasons": reasons}),
+        ),
         _ => ("accepted", json!({"paths": ev.paths})),
     };
     let mut detail = detail;
-    detail["changes"] = json!(ev.new_hashes.iter().map(ToString::to_string).collect::<Vec<_>>());
+    detail["changes"] = json!(
+        ev.new_hashes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    );
     detail["seq"] = json!(seq);
     record_audit(db, who, id, kind, verdict_name, detail).await;
     Ok(PushOutcome {
@@ -193,8 +251,21 @@ async fn finish_rejected(
     reason: String,
 ) -> Result<PushOutcome, WriteError> {
     let code_name = serde_json::to_value(code).unwrap_or(Value::Null);
-    record_audit(db, who, id, kind, "rejected", json!({"code": code_name, "reason": reason})).await;
-    Ok(PushOutcome { verdict: rejected(code, reason), server_changes: Vec::new(), heads: Vec::new(), seq: None })
+    record_audit(
+        db,
+        who,
+        id,
+        kind,
+        "rejected",
+        json!({"code": code_name, "reason": reason}),
+    )
+    .await;
+    Ok(PushOutcome {
+        verdict: rejected(code, reason),
+        server_changes: Vec::new(),
+        heads: Vec::new(),
+        seq: None,
+    })
 }
 
 async fn record_audit(db: &Db, who: Pusher, id: DocId, kind: Kind, verdict: &str, detail: Value) {
@@ -276,7 +347,8 @@ pub async fn server_update(
         w.rollback().await?;
         return Err(WriteError::NotFound(id));
     };
-    let mut doc = document::load(&stored.data).map_err(|e| WriteError::Corrupt(id, e.to_string()))?;
+    let mut doc =
+        document::load(&stored.data).map_err(|e| WriteError::Corrupt(id, e.to_string()))?;
     let kind = stored.kind;
     let before = document::typed_json(kind, &doc)?;
     let mut after = before.clone();
@@ -321,7 +393,9 @@ pub async fn server_update(
     announce(db, &mut w).await?;
     w.commit().await?;
     hub.committed(seq);
-    let paths: Vec<String> = document::changed_paths(&before, &typed).into_iter().collect();
+    let paths: Vec<String> = document::changed_paths(&before, &typed)
+        .into_iter()
+        .collect();
     let mut entry = AuditEntry::new(action);
     entry.user_id = actor;
     entry.doc_id = Some(id.to_string());
@@ -336,7 +410,13 @@ pub async fn server_update(
 
 /// Moves a customer (and its visits) to another territory: devices that lose it purge it, devices
 /// that gain it receive it.
-pub async fn move_customer(db: &Db, hub: &Hub, id: DocId, to: TerritoryId, actor: Option<UserId>) -> Result<Option<u64>, WriteError> {
+pub async fn move_customer(
+    db: &Db,
+    hub: &Hub,
+    id: DocId,
+    to: TerritoryId,
+    actor: Option<UserId>,
+) -> Result<Option<u64>, WriteError> {
     server_update(db, hub, id, actor, "customer.move", |v| {
         v["territory"] = json!(to.to_string());
         Ok(())
