@@ -3,7 +3,9 @@
 //! Also used by the benchmark to generate customers of a realistic size (~1 KB each).
 
 use fieldcrm_core::document::Kind;
-use fieldcrm_core::domain::{Address, CheckPoint, Contact, Customer, CustomerKind, GeoPoint, Visit};
+use fieldcrm_core::domain::{
+    Address, CheckPoint, Contact, Customer, CustomerKind, GeoPoint, Visit,
+};
 use fieldcrm_core::{ContactId, CustomerId, DocId, TerritoryId, UserId};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -45,8 +47,24 @@ pub fn cities(shanghai: TerritoryId, hangzhou: TerritoryId, beijing: TerritoryId
             province: "上海市",
             city: "上海",
             code: "SH",
-            districts: &["浦东新区", "黄浦区", "徐汇区", "静安区", "长宁区", "闵行区", "杨浦区"],
-            streets: &["世纪大道", "南京东路", "淮海中路", "张江路", "虹桥路", "漕溪北路", "陆家嘴环路"],
+            districts: &[
+                "浦东新区",
+                "黄浦区",
+                "徐汇区",
+                "静安区",
+                "长宁区",
+                "闵行区",
+                "杨浦区",
+            ],
+            streets: &[
+                "世纪大道",
+                "南京东路",
+                "淮海中路",
+                "张江路",
+                "虹桥路",
+                "漕溪北路",
+                "陆家嘴环路",
+            ],
             centre: (31.2304, 121.4737),
             area: "021",
         },
@@ -57,7 +75,14 @@ pub fn cities(shanghai: TerritoryId, hangzhou: TerritoryId, beijing: TerritoryId
             city: "杭州",
             code: "HZ",
             districts: &["西湖区", "上城区", "拱墅区", "滨江区", "余杭区", "萧山区"],
-            streets: &["文三路", "延安路", "江南大道", "文一西路", "钱江路", "莫干山路"],
+            streets: &[
+                "文三路",
+                "延安路",
+                "江南大道",
+                "文一西路",
+                "钱江路",
+                "莫干山路",
+            ],
             centre: (30.2741, 120.1551),
             area: "0571",
         },
@@ -68,7 +93,14 @@ pub fn cities(shanghai: TerritoryId, hangzhou: TerritoryId, beijing: TerritoryId
             city: "北京",
             code: "BJ",
             districts: &["朝阳区", "海淀区", "东城区", "西城区", "丰台区", "大兴区"],
-            streets: &["建国路", "中关村大街", "长安街", "望京街", "金融大街", "亦庄路"],
+            streets: &[
+                "建国路",
+                "中关村大街",
+                "长安街",
+                "望京街",
+                "金融大街",
+                "亦庄路",
+            ],
             centre: (39.9042, 116.4074),
             area: "010",
         },
@@ -76,7 +108,21 @@ pub fn cities(shanghai: TerritoryId, hangzhou: TerritoryId, beijing: TerritoryId
 }
 
 const PREFIXES: &[&str] = &[
-    "华联", "东方", "金桥", "新世纪", "恒通", "远大", "宏达", "瑞丰", "百盛", "永安", "鼎信", "安吉", "天成", "嘉禾", "博远",
+    "华联",
+    "东方",
+    "金桥",
+    "新世纪",
+    "恒通",
+    "远大",
+    "宏达",
+    "瑞丰",
+    "百盛",
+    "永安",
+    "鼎信",
+    "安吉",
+    "天成",
+    "嘉禾",
+    "博远",
 ];
 const SUFFIXES: &[(&str, &str, &str)] = &[
     ("超市", "Supermarket", "零售"),
@@ -88,14 +134,58 @@ const SUFFIXES: &[(&str, &str, &str)] = &[
     ("酒店", "Hotel", "酒店"),
     ("建材市场", "Building Materials Market", "建材"),
 ];
-const ENGLISH: &[&str] = &["Acme Trading", "Blue River Foods", "Northwind", "Pacific Rim Imports", "Golden Gate Textiles", "Summit Labs"];
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙"];
-const GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟"];
-const TITLES: &[&str] = &["采购经理", "总经理", "店长", "IT主管", "财务总监", "Operations Manager", "Purchasing Lead"];
-const SOURCES: &[&str] = &["展会 exhibition", "转介绍 referral", "官网 website", "电话营销 cold call", "渠道 partner"];
-const TAGS: &[&str] = &["VIP", "重点客户", "新客户", "连锁", "key-account", "年度合同"];
-const PURPOSES: &[&str] = &["初次拜访 introduction", "产品演示 demo", "回访 follow-up", "催款 collection", "签约 contract signing"];
-const OUTCOMES: &[&str] = &["有意向 interested", "需要报价 needs a quote", "已下单 ordered", "暂无需求 no need yet", "约下次 next meeting booked"];
+const ENGLISH: &[&str] = &[
+    "Acme Trading",
+    "Blue River Foods",
+    "Northwind",
+    "Pacific Rim Imports",
+    "Golden Gate Textiles",
+    "Summit Labs",
+];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟",
+];
+const TITLES: &[&str] = &[
+    "采购经理",
+    "总经理",
+    "店长",
+    "IT主管",
+    "财务总监",
+    "Operations Manager",
+    "Purchasing Lead",
+];
+const SOURCES: &[&str] = &[
+    "展会 exhibition",
+    "转介绍 referral",
+    "官网 website",
+    "电话营销 cold call",
+    "渠道 partner",
+];
+const TAGS: &[&str] = &[
+    "VIP",
+    "重点客户",
+    "新客户",
+    "连锁",
+    "key-account",
+    "年度合同",
+];
+const PURPOSES: &[&str] = &[
+    "初次拜访 introduction",
+    "产品演示 demo",
+    "回访 follow-up",
+    "催款 collection",
+    "签约 contract signing",
+];
+const OUTCOMES: &[&str] = &[
+    "有意向 interested",
+    "需要报价 needs a quote",
+    "已下单 ordered",
+    "暂无需求 no need yet",
+    "约下次 next meeting booked",
+];
 
 fn person(rng: &mut StdRng) -> String {
     let s = SURNAMES.choose(rng).copied().unwrap_or("王");
@@ -109,7 +199,13 @@ fn person(rng: &mut StdRng) -> String {
 }
 
 fn mobile(rng: &mut StdRng) -> String {
-    format!("1{}{:01}-{:04}-{:04}", rng.gen_range(3..=9), rng.gen_range(0..10), rng.gen_range(0..10000), rng.gen_range(0..10000))
+    format!(
+        "1{}{:01}-{:04}-{:04}",
+        rng.gen_range(3..=9),
+        rng.gen_range(0..10),
+        rng.gen_range(0..10000),
+        rng.gen_range(0..10000)
+    )
 }
 
 fn pick<'a>(rng: &mut StdRng, items: &'a [&'a str]) -> &'a str {
@@ -119,11 +215,21 @@ fn pick<'a>(rng: &mut StdRng, items: &'a [&'a str]) -> &'a str {
 /// A realistic customer of `city` (number `n` gives the code).
 pub fn customer(rng: &mut StdRng, city: &City, n: usize) -> Customer {
     let (name, industry) = if rng.gen_ratio(1, 8) {
-        (format!("{} ({})", pick(rng, ENGLISH), city.city), "贸易".to_owned())
+        (
+            format!("{} ({})", pick(rng, ENGLISH), city.city),
+            "贸易".to_owned(),
+        )
     } else {
-        let (zh, en, industry) = SUFFIXES.choose(rng).copied().unwrap_or(("超市", "Supermarket", "零售"));
+        let (zh, en, industry) =
+            SUFFIXES
+                .choose(rng)
+                .copied()
+                .unwrap_or(("超市", "Supermarket", "零售"));
         let prefix = pick(rng, PREFIXES);
-        (format!("{}{prefix}{zh} {en}", city.city), industry.to_owned())
+        (
+            format!("{}{prefix}{zh} {en}", city.city),
+            industry.to_owned(),
+        )
     };
     let person_customer = rng.gen_ratio(1, 10);
     let contacts = (0..rng.gen_range(1..=3))
@@ -131,10 +237,18 @@ pub fn customer(rng: &mut StdRng, city: &City, n: usize) -> Customer {
             id: ContactId::from_uuid(uuid::Builder::from_random_bytes(rng.r#gen()).into_uuid()),
             name: person(rng),
             title: pick(rng, TITLES).to_owned(),
-            department: if i == 0 { "采购部".to_owned() } else { "运营部".to_owned() },
+            department: if i == 0 {
+                "采购部".to_owned()
+            } else {
+                "运营部".to_owned()
+            },
             phones: vec![mobile(rng)],
             email: format!("contact{n}.{i}@example.cn"),
-            role: if i == 0 { "决策人 decision maker".to_owned() } else { "使用人 user".to_owned() },
+            role: if i == 0 {
+                "决策人 decision maker".to_owned()
+            } else {
+                "使用人 user".to_owned()
+            },
             primary: i == 0,
             notes: String::new(),
         })
@@ -143,11 +257,24 @@ pub fn customer(rng: &mut StdRng, city: &City, n: usize) -> Customer {
     Customer {
         code: format!("C-{}-{n:05}", city.code),
         name: if person_customer { person(rng) } else { name },
-        kind: if person_customer { CustomerKind::Person } else { CustomerKind::Company },
-        tier: ["A", "B", "B", "C", "C", "C"].choose(rng).copied().unwrap_or("C").to_owned(),
+        kind: if person_customer {
+            CustomerKind::Person
+        } else {
+            CustomerKind::Company
+        },
+        tier: ["A", "B", "B", "C", "C", "C"]
+            .choose(rng)
+            .copied()
+            .unwrap_or("C")
+            .to_owned(),
         industry,
         source: pick(rng, SOURCES).to_owned(),
-        phones: vec![format!("{} {:04}-{:04}", city.area, rng.gen_range(1000..10000), rng.gen_range(0..10000))],
+        phones: vec![format!(
+            "{} {:04}-{:04}",
+            city.area,
+            rng.gen_range(1000..10000),
+            rng.gen_range(0..10000)
+        )],
         email: format!("info{n}@example.cn"),
         address: Address {
             province: city.province.to_owned(),
@@ -155,28 +282,66 @@ pub fn customer(rng: &mut StdRng, city: &City, n: usize) -> Customer {
             district: pick(rng, city.districts).to_owned(),
             street: format!("{}{}号", pick(rng, city.streets), rng.gen_range(1..2000)),
             zip: format!("{}", rng.gen_range(100000..900000)),
-            geo: GeoPoint::parse(lat0 + rng.gen_range(-0.15..0.15), lon0 + rng.gen_range(-0.15..0.15)).ok(),
+            geo: GeoPoint::parse(
+                lat0 + rng.gen_range(-0.15..0.15),
+                lon0 + rng.gen_range(-0.15..0.15),
+            )
+            .ok(),
         },
-        tags: (0..rng.gen_range(0..3)).map(|_| pick(rng, TAGS).to_owned()).collect(),
-        birthday: person_customer.then(|| format!("19{}-{:02}-{:02}", rng.gen_range(60..99), rng.gen_range(1..13), rng.gen_range(1..29))),
-        interests: if person_customer { vec!["高尔夫 golf".to_owned(), "茶 tea".to_owned()] } else { Vec::new() },
+        tags: (0..rng.gen_range(0..3))
+            .map(|_| pick(rng, TAGS).to_owned())
+            .collect(),
+        birthday: person_customer.then(|| {
+            format!(
+                "19{}-{:02}-{:02}",
+                rng.gen_range(60..99),
+                rng.gen_range(1..13),
+                rng.gen_range(1..29)
+            )
+        }),
+        interests: if person_customer {
+            vec!["高尔夫 golf".to_owned(), "茶 tea".to_owned()]
+        } else {
+            Vec::new()
+        },
         contacts,
         custom: Default::default(),
-        notes: "客户关注交货期和售后响应速度。Cares about lead times and after-sales response.".to_owned(),
+        notes: "客户关注交货期和售后响应速度。Cares about lead times and after-sales response."
+            .to_owned(),
         territory: Some(city.territory),
         owner: city.rep,
     }
 }
 
 /// A visit to `customer` at `at` (unix ms) by `rep`.
-pub fn visit(rng: &mut StdRng, customer: CustomerId, c: &Customer, rep: Option<UserId>, at: i64) -> Visit {
-    let geo = c.address.geo.and_then(|g| GeoPoint::parse(g.lat + rng.gen_range(-0.0005..0.0005), g.lon + rng.gen_range(-0.0005..0.0005)).ok());
+pub fn visit(
+    rng: &mut StdRng,
+    customer: CustomerId,
+    c: &Customer,
+    rep: Option<UserId>,
+    at: i64,
+) -> Visit {
+    let geo = c.address.geo.and_then(|g| {
+        GeoPoint::parse(
+            g.lat + rng.gen_range(-0.0005..0.0005),
+            g.lon + rng.gen_range(-0.0005..0.0005),
+        )
+        .ok()
+    });
     Visit {
         customer: Some(customer),
         rep,
         planned_at: Some(at - 3_600_000),
-        check_in: Some(CheckPoint { at, geo, accuracy_m: Some(rng.gen_range(5.0..40.0)) }),
-        check_out: Some(CheckPoint { at: at + rng.gen_range(15..90) * 60_000, geo, accuracy_m: Some(rng.gen_range(5.0..40.0)) }),
+        check_in: Some(CheckPoint {
+            at,
+            geo,
+            accuracy_m: Some(rng.gen_range(5.0..40.0)),
+        }),
+        check_out: Some(CheckPoint {
+            at: at + rng.gen_range(15..90) * 60_000,
+            geo,
+            accuracy_m: Some(rng.gen_range(5.0..40.0)),
+        }),
         purpose: pick(rng, PURPOSES).to_owned(),
         outcome: pick(rng, OUTCOMES).to_owned(),
         notes: "与采购经理沟通了新品价格。Discussed new product pricing.".to_owned(),
@@ -200,7 +365,13 @@ pub fn doc_id(rng: &mut StdRng) -> DocId {
 }
 
 /// Seeds `per_city` customers per city, each with 0–3 visits, through the document path.
-pub async fn seed_customers(db: &Db, hub: &Hub, cities: &[City], per_city: usize, seed: u64) -> Result<Seeded, WriteError> {
+pub async fn seed_customers(
+    db: &Db,
+    hub: &Hub,
+    cities: &[City],
+    per_city: usize,
+    seed: u64,
+) -> Result<Seeded, WriteError> {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut out = Seeded::default();
     let now = crate::db::now_ms();
@@ -214,8 +385,10 @@ pub async fn seed_customers(db: &Db, hub: &Hub, cities: &[City], per_city: usize
             for k in 0..rng.gen_range(0..=3) {
                 let at = now - (k + 1) * 86_400_000 * rng.gen_range(1..20);
                 let v = visit(&mut rng, id.into(), &c, city.rep, at);
-                let value = serde_json::to_value(&v).map_err(|e| WriteError::Invalid(e.to_string()))?;
-                write::server_create(db, hub, Kind::Visit, doc_id(&mut rng), &value, city.rep).await?;
+                let value =
+                    serde_json::to_value(&v).map_err(|e| WriteError::Invalid(e.to_string()))?;
+                write::server_create(db, hub, Kind::Visit, doc_id(&mut rng), &value, city.rep)
+                    .await?;
                 out.visits += 1;
             }
         }

@@ -63,9 +63,10 @@ impl WriteTx {
 /// writers' lock).
 pub async fn begin_write(db: &Db) -> Result<WriteTx, DbError> {
     let mut tx = db.pool().begin().await?;
-    let seq: i64 = sqlx::query_scalar("UPDATE seq_counter SET value = value + 1 WHERE id = 1 RETURNING value")
-        .fetch_one(&mut *tx)
-        .await?;
+    let seq: i64 =
+        sqlx::query_scalar("UPDATE seq_counter SET value = value + 1 WHERE id = 1 RETURNING value")
+            .fetch_one(&mut *tx)
+            .await?;
     Ok(WriteTx { tx, seq })
 }
 
@@ -90,11 +91,15 @@ pub struct StoredDoc {
     pub change_count: i64,
 }
 
-fn parse_opt<T: std::str::FromStr>(table: &'static str, v: Option<String>) -> Result<Option<T>, DbError>
+fn parse_opt<T: std::str::FromStr>(
+    table: &'static str,
+    v: Option<String>,
+) -> Result<Option<T>, DbError>
 where
     T::Err: std::fmt::Display,
 {
-    v.map(|s| s.parse::<T>().map_err(|e| DbError::corrupt(table, e))).transpose()
+    v.map(|s| s.parse::<T>().map_err(|e| DbError::corrupt(table, e)))
+        .transpose()
 }
 
 /// Loads a document inside a write transaction.
@@ -125,7 +130,10 @@ pub async fn load_for_write(w: &mut WriteTx, id: DocId) -> Result<Option<StoredD
 }
 
 /// The kind and anchors of a document (outside any write).
-pub async fn anchors(db: &Db, id: DocId) -> Result<Option<(Kind, Option<TerritoryId>, Option<UserId>)>, DbError> {
+pub async fn anchors(
+    db: &Db,
+    id: DocId,
+) -> Result<Option<(Kind, Option<TerritoryId>, Option<UserId>)>, DbError> {
     let row = sqlx::query("SELECT kind, territory_id, assignee_id FROM documents WHERE id = $1")
         .bind(id.to_string())
         .fetch_optional(db.pool())
@@ -140,7 +148,10 @@ pub async fn anchors(db: &Db, id: DocId) -> Result<Option<(Kind, Option<Territor
 }
 
 /// The territory of a customer, read inside a write transaction.
-pub async fn customer_territory(w: &mut WriteTx, id: DocId) -> Result<Option<Option<TerritoryId>>, DbError> {
+pub async fn customer_territory(
+    w: &mut WriteTx,
+    id: DocId,
+) -> Result<Option<Option<TerritoryId>>, DbError> {
     let row = sqlx::query("SELECT territory_id FROM documents WHERE id = $1 AND kind = 'customer'")
         .bind(id.to_string())
         .fetch_optional(&mut *w.tx)
@@ -283,13 +294,15 @@ pub async fn move_children(
     for r in rows {
         let id: String = r.try_get("id")?;
         let id = DocId::parse(&id).map_err(|e| DbError::corrupt("visits", e))?;
-        sqlx::query("UPDATE documents SET territory_id = $2, seq = $3, updated_at = $4 WHERE id = $1")
-            .bind(id.to_string())
-            .bind(to.map(|t| t.to_string()))
-            .bind(w.seq)
-            .bind(now_ms())
-            .execute(&mut *w.tx)
-            .await?;
+        sqlx::query(
+            "UPDATE documents SET territory_id = $2, seq = $3, updated_at = $4 WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(to.map(|t| t.to_string()))
+        .bind(w.seq)
+        .bind(now_ms())
+        .execute(&mut *w.tx)
+        .await?;
         sqlx::query("UPDATE visits SET territory_id = $2 WHERE id = $1")
             .bind(id.to_string())
             .bind(to.map(|t| t.to_string()))
@@ -302,7 +315,14 @@ pub async fn move_children(
 }
 
 fn json_err(kind: Kind, e: serde_json::Error) -> DbError {
-    DbError::corrupt(if kind == Kind::Customer { "customers" } else { "visits" }, e)
+    DbError::corrupt(
+        if kind == Kind::Customer {
+            "customers"
+        } else {
+            "visits"
+        },
+        e,
+    )
 }
 
 async fn upsert_projection(
@@ -315,7 +335,8 @@ async fn upsert_projection(
 ) -> Result<(), DbError> {
     match kind {
         Kind::Customer => {
-            let c: Customer = serde_json::from_value(record.clone()).map_err(|e| json_err(kind, e))?;
+            let c: Customer =
+                serde_json::from_value(record.clone()).map_err(|e| json_err(kind, e))?;
             upsert_customer(w, id, &c, territory, now).await
         }
         Kind::Visit => {
@@ -327,10 +348,21 @@ async fn upsert_projection(
 
 /// The lowercased text a customer is found by.
 pub fn customer_search_text(c: &Customer) -> String {
-    let mut parts: Vec<&str> = vec![&c.name, &c.code, &c.email, &c.address.city, &c.address.district, &c.address.street];
+    let mut parts: Vec<&str> = vec![
+        &c.name,
+        &c.code,
+        &c.email,
+        &c.address.city,
+        &c.address.district,
+        &c.address.street,
+    ];
     parts.extend(c.phones.iter().map(String::as_str));
     parts.extend(c.contacts.iter().map(|k| k.name.as_str()));
-    parts.extend(c.contacts.iter().flat_map(|k| k.phones.iter().map(String::as_str)));
+    parts.extend(
+        c.contacts
+            .iter()
+            .flat_map(|k| k.phones.iter().map(String::as_str)),
+    );
     parts.extend(c.tags.iter().map(String::as_str));
     parts.join(" ").to_lowercase()
 }
@@ -443,7 +475,12 @@ fn to_i64(v: u64) -> i64 {
 }
 
 /// Appends ` AND <scope predicate>` to `sql`, binding territories from placeholder `$first`.
-fn scope_sql(sql: &mut String, scope: &ScopeTerritories, column: &str, first: usize) -> Vec<String> {
+fn scope_sql(
+    sql: &mut String,
+    scope: &ScopeTerritories,
+    column: &str,
+    first: usize,
+) -> Vec<String> {
     match scope {
         ScopeTerritories::All => Vec::new(),
         ScopeTerritories::None => {
@@ -455,7 +492,8 @@ fn scope_sql(sql: &mut String, scope: &ScopeTerritories, column: &str, first: us
             Vec::new()
         }
         ScopeTerritories::Some(ids) => {
-            let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", first + i)).collect();
+            let placeholders: Vec<String> =
+                (0..ids.len()).map(|i| format!("${}", first + i)).collect();
             sql.push_str(&format!(" AND {column} IN ({})", placeholders.join(", ")));
             ids.iter().map(ToString::to_string).collect()
         }
@@ -520,7 +558,10 @@ pub async fn doc_data(db: &Db, docs: &[ChangedDoc], cursor: u64) -> Result<Vec<V
     let full: Vec<&ChangedDoc> = docs.iter().filter(|d| d.full).collect();
     if !full.is_empty() {
         let ph: Vec<String> = (1..=full.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT id, snapshot FROM documents WHERE id IN ({})", ph.join(", "));
+        let sql = format!(
+            "SELECT id, snapshot FROM documents WHERE id IN ({})",
+            ph.join(", ")
+        );
         let mut q = sqlx::query(&sql);
         for d in &full {
             q = q.bind(d.id.to_string());
@@ -531,12 +572,15 @@ pub async fn doc_data(db: &Db, docs: &[ChangedDoc], cursor: u64) -> Result<Vec<V
             snapshots.insert(id, snap);
         }
     }
-    let sql = format!("SELECT doc_id, seq, data FROM doc_changes WHERE doc_id IN ({list}) ORDER BY doc_id, seq");
+    let sql = format!(
+        "SELECT doc_id, seq, data FROM doc_changes WHERE doc_id IN ({list}) ORDER BY doc_id, seq"
+    );
     let mut q = sqlx::query(&sql);
     for d in docs {
         q = q.bind(d.id.to_string());
     }
-    let mut changes: std::collections::HashMap<String, Vec<(i64, Vec<u8>)>> = std::collections::HashMap::new();
+    let mut changes: std::collections::HashMap<String, Vec<(i64, Vec<u8>)>> =
+        std::collections::HashMap::new();
     for r in q.fetch_all(db.pool()).await? {
         let id: String = r.try_get("doc_id")?;
         let seq: i64 = r.try_get("seq")?;
@@ -548,7 +592,11 @@ pub async fn doc_data(db: &Db, docs: &[ChangedDoc], cursor: u64) -> Result<Vec<V
         .iter()
         .map(|d| {
             let key = d.id.to_string();
-            let mut out = if d.full { snapshots.remove(&key).unwrap_or_default() } else { Vec::new() };
+            let mut out = if d.full {
+                snapshots.remove(&key).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
             for (seq, data) in changes.get(&key).map(Vec::as_slice).unwrap_or_default() {
                 if d.full || *seq > c {
                     out.extend_from_slice(data);
@@ -560,7 +608,12 @@ pub async fn doc_data(db: &Db, docs: &[ChangedDoc], cursor: u64) -> Result<Vec<V
 }
 
 /// Documents that left `scope` in `(cursor, hi]` and are not back in it.
-pub async fn revoked_since(db: &Db, scope: &ScopeTerritories, cursor: u64, hi: u64) -> Result<Vec<DocId>, DbError> {
+pub async fn revoked_since(
+    db: &Db,
+    scope: &ScopeTerritories,
+    cursor: u64,
+    hi: u64,
+) -> Result<Vec<DocId>, DbError> {
     if matches!(scope, ScopeTerritories::All) {
         return Ok(Vec::new());
     }
@@ -588,13 +641,18 @@ pub async fn revoked_since(db: &Db, scope: &ScopeTerritories, cursor: u64, hi: u
 }
 
 /// Whether the documents are in `scope` (for `fetch`): returns those that are, with kind.
-pub async fn filter_in_scope(db: &Db, scope: &ScopeTerritories, ids: &[DocId]) -> Result<Vec<ChangedDoc>, DbError> {
+pub async fn filter_in_scope(
+    db: &Db,
+    scope: &ScopeTerritories,
+    ids: &[DocId],
+) -> Result<Vec<ChangedDoc>, DbError> {
     let mut out = Vec::new();
     for id in ids {
-        let row = sqlx::query("SELECT id, kind, seq, territory_id, heads FROM documents WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(db.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT id, kind, seq, territory_id, heads FROM documents WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(db.pool())
+                .await?;
         let Some(r) = row else { continue };
         let territory: Option<TerritoryId> = parse_opt("documents", r.try_get("territory_id")?)?;
         let visible = match scope {
@@ -618,10 +676,12 @@ pub async fn filter_in_scope(db: &Db, scope: &ScopeTerritories, ids: &[DocId]) -
 
 /// Number of documents of a kind (tests, benchmarks, dashboards).
 pub async fn count(db: &Db, kind: Kind) -> Result<i64, DbError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE kind = $1")
-        .bind(kind.as_str())
-        .fetch_one(db.pool())
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE kind = $1")
+            .bind(kind.as_str())
+            .fetch_one(db.pool())
+            .await?,
+    )
 }
 
 /// Finds a customer by id or by code.
@@ -633,9 +693,12 @@ pub async fn find_customer(db: &Db, id_or_code: &str) -> Result<Option<DocId>, D
             .await?;
         return Ok(found.map(|_| id));
     }
-    let found: Option<String> = sqlx::query_scalar("SELECT id FROM customers WHERE code = $1 ORDER BY created_at LIMIT 1")
-        .bind(id_or_code)
-        .fetch_optional(db.pool())
-        .await?;
-    found.map(|s| DocId::parse(&s).map_err(|e| DbError::corrupt("customers", e))).transpose()
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM customers WHERE code = $1 ORDER BY created_at LIMIT 1")
+            .bind(id_or_code)
+            .fetch_optional(db.pool())
+            .await?;
+    found
+        .map(|s| DocId::parse(&s).map_err(|e| DbError::corrupt("customers", e)))
+        .transpose()
 }
