@@ -9,12 +9,16 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{JwtKeys, LoginThrottle};
 use crate::db::Db;
+use crate::http::ApiError;
 use crate::settings::Settings;
 
 /// What every handler shares. Cheap to clone.
@@ -144,8 +148,23 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::sync::router())
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(axum::middleware::map_response(json_payload_too_large))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Replaces the plain-text 413 of tower-http's body limit with the API's JSON error.
+async fn json_payload_too_large(response: Response) -> Response {
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        ApiError::PayloadTooLarge.into_response()
+    } else {
+        response
+    }
 }
 
 /// The URL without its password, for messages.

@@ -126,6 +126,7 @@ async fn oversized_body_is_413(app: TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.error_code(), "payload_too_large");
 }
 
 async fn refresh_rotates_tokens(app: TestApp) {
