@@ -395,3 +395,58 @@ pub async fn seed_customers(
     }
     Ok(out)
 }
+
+/// Everything the demo seed created.
+#[derive(Debug, Clone)]
+pub struct DemoSeed {
+    /// The organisation.
+    pub org: crate::seed::SeedReport,
+    /// Customers and visits.
+    pub seeded: Seeded,
+}
+
+/// Customers per demo city.
+pub const DEMO_CUSTOMERS_PER_CITY: usize = 110;
+
+/// Errors of the demo seed.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// Seeding the organisation failed.
+    #[error(transparent)]
+    Org(#[from] crate::seed::SeedError),
+    /// Writing a document failed.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+/// Seeds the whole demo (organisation, 330 customers with visits) into an empty database;
+/// `None` when the database already has users.
+pub async fn seed_demo(db: &Db, hub: &Hub, password: &str) -> Result<Option<DemoSeed>, DemoError> {
+    let Some(org) = crate::seed::seed_demo_if_empty(db, password).await? else {
+        return Ok(None);
+    };
+    let mut cities = cities(org.shanghai, org.hangzhou, org.beijing);
+    for (c, rep) in cities.iter_mut().zip(["rep.sh", "rep.hz", "rep.bj"]) {
+        c.rep = org.users.get(rep).copied();
+    }
+    let seeded = seed_customers(db, hub, &cities, DEMO_CUSTOMERS_PER_CITY, 2026).await?;
+    Ok(Some(DemoSeed { org, seeded }))
+}
+
+/// The demo logins, for the terminal.
+pub fn logins_text(seed: &DemoSeed, password: &str) -> String {
+    let mut out = format!(
+        "seeded the demo organisation: {} users, {} customers, {} visits\nlogins (password {password:?}):\n",
+        seed.org.users.len(),
+        seed.seeded.customers,
+        seed.seeded.visits
+    );
+    for (username, _, role, territories) in crate::seed::DEMO_USERS {
+        out.push_str(&format!(
+            "  {username:<14} {:<9} {}\n",
+            role.as_str(),
+            territories.join(", ")
+        ));
+    }
+    out
+}

@@ -5,10 +5,10 @@ use std::io::BufRead;
 use anyhow::Context;
 use clap::Parser;
 use fieldcrm_server::cli::{
-    Cli, Command, DbArgs, ServeArgs, TerritoryCommand, UserAddArgs, UserCommand, territory, user,
+    BenchCommand, Cli, Command, CustomerCommand, DbArgs, ServeArgs, TerritoryCommand, UserAddArgs,
+    UserCommand, territory, user,
 };
 use fieldcrm_server::db::Db;
-use fieldcrm_server::seed;
 use fieldcrm_server::settings::SettingsLayer;
 use fieldcrm_server::startup::Application;
 use tracing_subscriber::EnvFilter;
@@ -26,14 +26,38 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::SeedDemo(args) => {
             let db = open(&args.db).await?;
-            match seed::seed_demo_if_empty(&db, &args.password).await? {
-                Some(report) => {
-                    println!("seeded the demo organisation: {} users", report.users.len())
-                }
+            let hub = fieldcrm_server::sync::Hub::new();
+            match fieldcrm_server::demo_data::seed_demo(&db, &hub, &args.password).await? {
+                Some(seeded) => print!(
+                    "{}",
+                    fieldcrm_server::demo_data::logins_text(&seeded, &args.password)
+                ),
                 None => println!("the database already has users; nothing seeded"),
             }
             Ok(())
         }
+        Command::Customer(CustomerCommand::Move {
+            db,
+            customer,
+            territory,
+        }) => {
+            let db = open(&db).await?;
+            let hub = fieldcrm_server::sync::Hub::new();
+            let id = fieldcrm_server::db::documents::find_customer(&db, &customer)
+                .await?
+                .with_context(|| format!("no customer with id or code {customer:?}"))?;
+            let t = fieldcrm_server::db::territories::get_by_name(&db, &territory)
+                .await?
+                .with_context(|| format!("no territory named {territory:?}"))?;
+            match fieldcrm_server::sync::write::move_customer(&db, &hub, id, t.id, None).await? {
+                Some(seq) => println!("moved customer {id} to {} (change {seq})", t.name),
+                None => println!("customer {id} is already in {}", t.name),
+            }
+            Ok(())
+        }
+        Command::Client(args) => fieldcrm_server::cli::client::run(args).await,
+        Command::Bench(BenchCommand::Sync(args)) => fieldcrm_server::bench::run(args).await,
+        Command::Bench(BenchCommand::Device(args)) => fieldcrm_server::bench::device(args).await,
         Command::User(UserCommand::Add(args)) => user_add(args).await,
         Command::User(UserCommand::List { db, json }) => {
             let db = open(&db).await?;
@@ -87,13 +111,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })?;
     let app = Application::build(settings).await?;
     if args.demo {
-        match seed::seed_demo_if_empty(&app.state().db, &args.demo_password).await? {
-            Some(report) => {
-                tracing::info!(users = report.users.len(), "seeded the demo organisation")
-            }
+        let state = app.state();
+        match fieldcrm_server::demo_data::seed_demo(&state.db, &state.hub, &args.demo_password)
+            .await?
+        {
+            Some(seeded) => print!(
+                "{}",
+                fieldcrm_server::demo_data::logins_text(&seeded, &args.demo_password)
+            ),
             None => tracing::info!("database already has users; demo not seeded"),
         }
     }
+    println!("fieldcrm listening on http://{}", app.local_addr());
     app.run_until_stopped().await
 }
 

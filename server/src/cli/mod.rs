@@ -58,6 +58,41 @@ pub enum Command {
     /// Manage the territory tree.
     #[command(subcommand)]
     Territory(TerritoryCommand),
+    /// Customer operations that only the server does (moving between territories).
+    #[command(subcommand)]
+    Customer(CustomerCommand),
+    /// The command-line field client (an offline device).
+    Client(client::ClientArgs),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `fieldcrm customer …`.
+#[derive(Debug, Subcommand)]
+pub enum CustomerCommand {
+    /// Move a customer (and its visits) to another territory: devices that lose it purge it,
+    /// devices that gain it receive it.
+    Move {
+        /// Settings and database.
+        #[command(flatten)]
+        db: DbArgs,
+        /// The customer's id or code.
+        customer: String,
+        /// The target territory's name.
+        #[arg(long, value_name = "NAME")]
+        territory: String,
+    },
+}
+
+/// `fieldcrm bench …`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Sync benchmark on loopback: first sync of N customers and reconnect cost.
+    Sync(crate::bench::BenchArgs),
+    /// One device run of the sync benchmark (started by `bench sync`).
+    #[command(hide = true)]
+    Device(crate::bench::BenchDeviceArgs),
 }
 
 /// Where the settings and the database come from.
