@@ -14,3 +14,4 @@ mod cli;
 mod devices;
 mod health;
 mod scope;
+mod storage;
