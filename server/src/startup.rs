@@ -111,11 +111,21 @@ impl Application {
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.local_addr, "fieldcrm listening");
         let maintenance = tokio::spawn(maintenance(self.state.db.clone()));
+        // With PostgreSQL, commits of other server processes reach this one's devices.
+        let listener = (self.state.db.backend() == crate::db::Backend::Postgres).then(|| {
+            tokio::spawn(crate::sync::listen_postgres(
+                self.state.settings.database_url.clone(),
+                self.state.hub.clone(),
+            ))
+        });
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP");
         maintenance.abort();
+        if let Some(l) = listener {
+            l.abort();
+        }
         served?;
         self.state.db.close().await;
         tracing::info!("fieldcrm stopped");

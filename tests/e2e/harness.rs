@@ -127,6 +127,21 @@ impl TestServer {
         self.stop = Some(tx);
     }
 
+    /// Starts a second server process-equivalent on the same database (a new port), as several
+    /// `fieldcrm serve` processes share one PostgreSQL. Returns its base URL and a stopper.
+    pub async fn sibling(&self) -> (String, oneshot::Sender<()>) {
+        let dir = self.data_dir.clone();
+        let app = Application::build(settings(&self.db_url, dir, 0))
+            .await
+            .expect("sibling");
+        let url = format!("http://{}", app.local_addr());
+        let (tx, rx) = oneshot::channel();
+        tokio::spawn(app.run_with_shutdown(async move {
+            let _ = rx.await;
+        }));
+        (url, tx)
+    }
+
     /// The user id of a demo user.
     pub fn user(&self, username: &str) -> fieldcrm_core::UserId {
         self.org.users[username]

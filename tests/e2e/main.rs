@@ -9,6 +9,7 @@
 #[macro_use]
 mod harness;
 mod field;
+mod live;
 mod protocol;
 mod raw;
 mod scope;
