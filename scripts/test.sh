@@ -39,4 +39,18 @@ say "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
 say "cargo test (unit, API, storage conformance, end-to-end)"
-cargo test --workspace
+log=$(mktemp)
+set +e
+cargo test --workspace 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line over every test binary (cargo prints one "test result" per binary).
+summary=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+               END { printf "%d passed, %d failed", p, f }' "$log")
+rm -f "$log"
+if [ -z "${FIELDCRM_REQUIRE_PG:-}" ]; then
+  echo "!!! PostgreSQL variants were SKIPPED (PostgreSQL not reachable) !!!"
+fi
+echo
+echo "total: $summary"
+exit "$status"
