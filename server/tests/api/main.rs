@@ -12,6 +12,7 @@ mod helpers;
 mod auth;
 mod cli;
 mod devices;
+mod documents;
 mod health;
 mod scope;
 mod storage;
