@@ -71,3 +71,63 @@ async fn devices_receive_exactly_their_scope(backend: Backend) {
 }
 
 on_both_backends!(devices_receive_exactly_their_scope);
+
+async fn a_users_own_scope_change_grants_and_revokes(backend: Backend) {
+    use fieldcrm_core::client::FieldClient;
+    use fieldcrm_server::db::territories;
+    let Some(server) = TestServer::start(backend, 4).await else {
+        return;
+    };
+    let org = server.org.clone();
+    let home = tempfile::tempdir().unwrap();
+    let client = FieldClient::open(home.path()).await.unwrap();
+    client
+        .login(
+            &server.url,
+            "rep.sh",
+            crate::harness::PASSWORD,
+            "scope change",
+        )
+        .await
+        .unwrap();
+    client.sync_once().await.unwrap();
+    let held = |c: &FieldClient| {
+        let c = c.clone();
+        async move {
+            c.list_customers(None, 10_000, 0)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|s| DocId::from(s.id))
+                .collect::<BTreeSet<_>>()
+        }
+    };
+    let sh_customers: BTreeSet<DocId> = expected(&server, Some(&[org.shanghai])).await;
+    let hz_customers: BTreeSet<DocId> = expected(&server, Some(&[org.hangzhou])).await;
+    assert!(held(&client).await.is_subset(&sh_customers));
+    // rep.sh now also covers 杭州: the next sync grants its records, though none changed.
+    let rep = server.user("rep.sh");
+    territories::assign_user(&server.state.db, rep, org.hangzhou)
+        .await
+        .unwrap();
+    let r = client.sync_once().await.unwrap();
+    assert_eq!(r.docs_received as usize, hz_customers.len(), "{r:?}");
+    let now = held(&client).await;
+    assert!(
+        now.iter().any(|d| hz_customers.contains(d))
+            && now.iter().any(|d| sh_customers.contains(d))
+    );
+    // …and no longer 上海: its records are revoked from the device.
+    assert!(
+        territories::unassign_user(&server.state.db, rep, org.shanghai)
+            .await
+            .unwrap()
+    );
+    let r = client.sync_once().await.unwrap();
+    assert_eq!(r.revoked as usize, sh_customers.len(), "{r:?}");
+    let now = held(&client).await;
+    assert!(now.is_disjoint(&sh_customers) && !now.is_empty() && now.is_subset(&hz_customers));
+    server.stop().await;
+}
+
+on_both_backends!(a_users_own_scope_change_grants_and_revokes);

@@ -702,3 +702,85 @@ pub async fn find_customer(db: &Db, id_or_code: &str) -> Result<Option<DocId>, D
         .map(|s| DocId::parse(&s).map_err(|e| DbError::corrupt("customers", e)))
         .transpose()
 }
+
+/// The scope a device last caught up with.
+pub async fn device_scope(
+    db: &Db,
+    device: fieldcrm_core::DeviceId,
+) -> Result<Option<ScopeTerritories>, DbError> {
+    let text: Option<String> =
+        sqlx::query_scalar("SELECT scope FROM device_scopes WHERE device_id = $1")
+            .bind(device.to_string())
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(text.and_then(|t| ScopeTerritories::from_text(&t)))
+}
+
+/// Records the scope a device has caught up with.
+pub async fn set_device_scope(
+    db: &Db,
+    device: fieldcrm_core::DeviceId,
+    scope: &ScopeTerritories,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO device_scopes (device_id, scope, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (device_id) DO UPDATE SET scope = $2, updated_at = $3",
+    )
+    .bind(device.to_string())
+    .bind(scope.to_text())
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Documents inside `include` but outside `exclude` (whatever their sequence), in id order after
+/// `after`, at most `limit`: what a device must be granted (or, swapped, revoked) when its user's
+/// own scope changed. Every result is marked `full`.
+pub async fn in_scope_not_in(
+    db: &Db,
+    include: &ScopeTerritories,
+    exclude: &ScopeTerritories,
+    after: Option<DocId>,
+    limit: usize,
+) -> Result<Vec<ChangedDoc>, DbError> {
+    if matches!(exclude, ScopeTerritories::All) {
+        return Ok(Vec::new());
+    }
+    let mut sql = String::from("SELECT id, kind, seq, heads FROM documents WHERE id > $1");
+    let mut binds = scope_sql(&mut sql, include, "territory_id", 3);
+    if let ScopeTerritories::Some(ids) = exclude
+        && !ids.is_empty()
+    {
+        let first = 3 + binds.len();
+        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", first + i)).collect();
+        sql.push_str(&format!(
+            " AND (territory_id IS NULL OR territory_id NOT IN ({}))",
+            placeholders.join(", ")
+        ));
+        binds.extend(ids.iter().map(ToString::to_string));
+    }
+    sql.push_str(" ORDER BY id LIMIT $2");
+    let mut q = sqlx::query(&sql)
+        .bind(after.map(|a| a.to_string()).unwrap_or_default())
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    for b in binds {
+        q = q.bind(b);
+    }
+    q.fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            let id: String = r.try_get("id")?;
+            let kind: String = r.try_get("kind")?;
+            let seq: i64 = r.try_get("seq")?;
+            Ok(ChangedDoc {
+                id: DocId::parse(&id).map_err(|e| DbError::corrupt("documents", e))?,
+                kind: kind.parse().map_err(|e| DbError::corrupt("documents", e))?,
+                seq: u64::try_from(seq).unwrap_or_default(),
+                full: true,
+                heads: r.try_get("heads")?,
+            })
+        })
+        .collect()
+}

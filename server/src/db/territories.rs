@@ -22,6 +22,16 @@ pub struct Territory {
     pub created_at: i64,
 }
 
+/// Removes a territory from a user's assignments; returns whether it was assigned.
+pub async fn unassign_user(db: &Db, user: UserId, territory: TerritoryId) -> Result<bool, DbError> {
+    let done = sqlx::query("DELETE FROM user_territories WHERE user_id = $1 AND territory_id = $2")
+        .bind(user.to_string())
+        .bind(territory.to_string())
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// The territories whose records a user may see, by role.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ScopeTerritories {
@@ -41,6 +51,37 @@ impl ScopeTerritories {
             ScopeTerritories::All => true,
             ScopeTerritories::Some(ids) => ids.binary_search(&territory).is_ok(),
             ScopeTerritories::None => false,
+        }
+    }
+
+    /// The stored text form: `all`, `none`, or sorted comma-separated ids.
+    pub fn to_text(&self) -> String {
+        match self {
+            ScopeTerritories::All => "all".to_owned(),
+            ScopeTerritories::None => "none".to_owned(),
+            ScopeTerritories::Some(ids) => ids
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+
+    /// Parses [`ScopeTerritories::to_text`]; `None` for text that is not a scope.
+    pub fn from_text(text: &str) -> Option<ScopeTerritories> {
+        match text {
+            "all" => Some(ScopeTerritories::All),
+            "none" | "" => Some(ScopeTerritories::None),
+            list => {
+                let mut ids: Vec<TerritoryId> = list
+                    .split(',')
+                    .map(TerritoryId::parse)
+                    .collect::<Result<_, _>>()
+                    .ok()?;
+                ids.sort_unstable();
+                ids.dedup();
+                Some(ScopeTerritories::Some(ids))
+            }
         }
     }
 

@@ -21,7 +21,7 @@ use serde_bytes::ByteBuf;
 use super::write::{self, Pusher};
 use crate::auth::{self, AuthUser};
 use crate::db::documents::{self, ChangedDoc};
-use crate::db::territories;
+use crate::db::territories::{self, ScopeTerritories};
 use crate::http::ApiError;
 use crate::startup::AppState;
 
@@ -90,6 +90,8 @@ struct Session {
     sink: SplitSink<WebSocket, Message>,
     stream: SplitStream<WebSocket>,
     cursor: u64,
+    /// The scope the device has caught up with (loaded from SQL on the first round).
+    scope: Option<ScopeTerritories>,
 }
 
 enum Incoming {
@@ -107,6 +109,7 @@ impl Session {
             sink,
             stream,
             cursor: 0,
+            scope: None,
         }
     }
 
@@ -373,6 +376,16 @@ impl Session {
             return Ok(());
         }
         let scope = territories::scope_territories(&db, self.user.user_id, self.user.role).await?;
+        let known = if first {
+            documents::device_scope(&db, self.user.device_id).await?
+        } else {
+            self.scope.clone()
+        };
+        if let Some(old) = known.filter(|old| *old != scope)
+            && cursor > 0
+        {
+            self.rescope(&old, &scope).await?;
+        }
         let revoked = documents::revoked_since(&db, &scope, cursor, hi).await?;
         if !revoked.is_empty() {
             self.send(&ServerMessage::Revoke {
@@ -395,7 +408,41 @@ impl Session {
             }
         }
         self.cursor = hi;
+        if self.scope.as_ref() != Some(&scope) {
+            documents::set_device_scope(&db, self.user.device_id, &scope).await?;
+            self.scope = Some(scope);
+        }
         self.send(&ServerMessage::CaughtUp { cursor: hi }).await
+    }
+
+    /// The user's own territories changed since the device last caught up: revoke the documents
+    /// only the old scope had, grant (whole) those only the new one has.
+    async fn rescope(
+        &mut self,
+        old: &ScopeTerritories,
+        new: &ScopeTerritories,
+    ) -> Result<(), SessionError> {
+        let db = self.state.db.clone();
+        let mut after = None;
+        loop {
+            let page = documents::in_scope_not_in(&db, old, new, after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            let docs = page.iter().map(|d| d.id).collect();
+            self.send(&ServerMessage::Revoke {
+                docs,
+                reason: "your territories changed".to_owned(),
+            })
+            .await?;
+        }
+        let mut after = None;
+        loop {
+            let page = documents::in_scope_not_in(&db, new, old, after, MAX_DOCS_PER_FRAME).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            self.send_docs(&page, 0).await?;
+        }
+        Ok(())
     }
 
     /// Sends documents in `docs` frames of bounded size.
