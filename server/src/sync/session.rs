@@ -365,6 +365,7 @@ impl Session {
     /// Streams every in-scope document changed since the cursor, revocations first, then
     /// `caught_up`. On the first round `caught_up` is sent even when nothing changed.
     async fn catch_up(&mut self, first: bool) -> Result<(), SessionError> {
+        self.ensure_still_allowed().await?;
         let db = self.state.db.clone();
         let hi = documents::current_seq(&db).await?;
         let mut cursor = self.cursor;
@@ -413,6 +414,19 @@ impl Session {
             self.scope = Some(scope);
         }
         self.send(&ServerMessage::CaughtUp { cursor: hi }).await
+    }
+
+    /// Ends the session when the device was revoked or the user disabled while connected.
+    async fn ensure_still_allowed(&mut self) -> Result<(), SessionError> {
+        let device = crate::db::devices::get(&self.state.db, self.user.device_id).await?;
+        if device.is_none_or(|d| d.is_revoked()) {
+            return self.fail(ErrorCode::DeviceRevoked, "this device was revoked".to_owned(), close::POLICY).await;
+        }
+        let user = crate::db::users::get(&self.state.db, self.user.user_id).await?;
+        if user.is_none_or(|u| u.disabled) {
+            return self.fail(ErrorCode::DeviceRevoked, "this account was disabled".to_owned(), close::POLICY).await;
+        }
+        Ok(())
     }
 
     /// The user's own territories changed since the device last caught up: revoke the documents
