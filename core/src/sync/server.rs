@@ -91,15 +91,15 @@ pub fn evaluate(
             }
         }
     }
-    if let Err(reason) = check_authors(existing, &changes, &author) {
+    let mut doc = existing.map_or_else(Automerge::new, Automerge::fork);
+    // Changes the server already has were judged when they arrived (a device re-pushing a whole
+    // history carries other people's changes); only new ones must be the writer's.
+    let (fresh, known): (Vec<Change>, Vec<Change>) = changes
+        .into_iter()
+        .partition(|c| doc.get_change_by_hash(&c.hash()).is_none());
+    if let Err(reason) = check_authors(existing, &fresh, &known, &author) {
         return Evaluation::rejected(RejectCode::ForgedAuthor, reason);
     }
-
-    let mut doc = existing.map_or_else(Automerge::new, Automerge::fork);
-    let fresh: Vec<Change> = changes
-        .into_iter()
-        .filter(|c| doc.get_change_by_hash(&c.hash()).is_none())
-        .collect();
     if fresh.is_empty() {
         return Evaluation {
             verdict: Verdict::Accepted,
@@ -249,9 +249,15 @@ pub fn evaluate(
 fn check_authors(
     existing: Option<&Automerge>,
     changes: &[Change],
+    known: &[Change],
     author: &automerge::Author<'_>,
 ) -> Result<(), String> {
     let mut tagged: HashMap<&ActorId, automerge::Author<'_>> = HashMap::new();
+    for c in known {
+        if let Some(a) = c.author() {
+            tagged.insert(c.actor_id(), a);
+        }
+    }
     for c in changes {
         if let Some(a) = c.author() {
             if let Some(previous) = tagged.insert(c.actor_id(), a.clone())

@@ -333,3 +333,51 @@ fn new_document_without_history_needs_full_push_and_visit_fills_rep() {
     assert_eq!(stored.rep, Some(rep));
     assert_eq!(stored.outcome, "ordered");
 }
+
+#[test]
+fn re_pushing_a_whole_history_with_other_authors_is_fine() {
+    let mut server = MemServer::default();
+    let rep = UserId::new();
+    let office = UserId::new();
+    let id = seeded(&mut server, TerritoryId::new(), rep);
+    // The office edits; the rep's device receives it, edits, and pushes its whole history.
+    let mut o = Replica::from_server(&server, id, office);
+    o.edit(|c| c.tier = "A".into());
+    assert_eq!(o.sync(&mut server, id, Role::Office), Verdict::Accepted);
+    let mut r = Replica::from_server(&server, id, rep);
+    r.edit(|c| c.notes = "rep".into());
+    let everything = pending_changes(&r.doc, &[]);
+    let (v, _, _) = server.push(
+        id,
+        Kind::Customer,
+        &everything,
+        Writer {
+            user: rep,
+            role: Role::Rep,
+        },
+    );
+    assert_eq!(v, Verdict::Accepted);
+    // But a new change of someone else's is still refused.
+    let mut forged = Replica::from_server(&server, id, office);
+    forged.edit(|c| c.notes = "not mine".into());
+    let pending = pending_changes(&forged.doc, &forged.synced);
+    let (v, _, _) = server.push(
+        id,
+        Kind::Customer,
+        &pending,
+        Writer {
+            user: rep,
+            role: Role::Rep,
+        },
+    );
+    assert!(
+        matches!(
+            v,
+            Verdict::Rejected {
+                code: RejectCode::ForgedAuthor,
+                ..
+            }
+        ),
+        "{v:?}"
+    );
+}

@@ -553,27 +553,9 @@ pub async fn doc_data(db: &Db, docs: &[ChangedDoc], cursor: u64) -> Result<Vec<V
         return Ok(Vec::new());
     }
     let placeholders: Vec<String> = (1..=docs.len()).map(|i| format!("${i}")).collect();
-    let list = placeholders.join(", ");
-    let mut snapshots = std::collections::HashMap::new();
-    let full: Vec<&ChangedDoc> = docs.iter().filter(|d| d.full).collect();
-    if !full.is_empty() {
-        let ph: Vec<String> = (1..=full.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT id, snapshot FROM documents WHERE id IN ({})",
-            ph.join(", ")
-        );
-        let mut q = sqlx::query(&sql);
-        for d in &full {
-            q = q.bind(d.id.to_string());
-        }
-        for r in q.fetch_all(db.pool()).await? {
-            let id: String = r.try_get("id")?;
-            let snap: Vec<u8> = r.try_get("snapshot")?;
-            snapshots.insert(id, snap);
-        }
-    }
     let sql = format!(
-        "SELECT doc_id, seq, data FROM doc_changes WHERE doc_id IN ({list}) ORDER BY doc_id, seq"
+        "SELECT doc_id, seq, data FROM doc_changes WHERE doc_id IN ({}) ORDER BY doc_id, seq",
+        placeholders.join(", ")
     );
     let mut q = sqlx::query(&sql);
     for d in docs {
@@ -588,17 +570,52 @@ pub async fn doc_data(db: &Db, docs: &[ChangedDoc], cursor: u64) -> Result<Vec<V
         changes.entry(id).or_default().push((seq, data));
     }
     let c = to_i64(cursor);
-    Ok(docs
+    // Whole documents: those marked full, and any whose changes after the cursor were compacted
+    // away between the listing and now (they are in the snapshot).
+    let whole: Vec<bool> = docs
         .iter()
         .map(|d| {
+            d.full
+                || !changes
+                    .get(&d.id.to_string())
+                    .is_some_and(|cs| cs.iter().any(|(seq, _)| *seq > c))
+        })
+        .collect();
+    let mut snapshots = std::collections::HashMap::new();
+    let wanted: Vec<&ChangedDoc> = docs
+        .iter()
+        .zip(&whole)
+        .filter(|(_, w)| **w)
+        .map(|(d, _)| d)
+        .collect();
+    if !wanted.is_empty() {
+        let ph: Vec<String> = (1..=wanted.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id, snapshot FROM documents WHERE id IN ({})",
+            ph.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for d in &wanted {
+            q = q.bind(d.id.to_string());
+        }
+        for r in q.fetch_all(db.pool()).await? {
+            let id: String = r.try_get("id")?;
+            let snap: Vec<u8> = r.try_get("snapshot")?;
+            snapshots.insert(id, snap);
+        }
+    }
+    Ok(docs
+        .iter()
+        .zip(whole)
+        .map(|(d, whole)| {
             let key = d.id.to_string();
-            let mut out = if d.full {
+            let mut out = if whole {
                 snapshots.remove(&key).unwrap_or_default()
             } else {
                 Vec::new()
             };
             for (seq, data) in changes.get(&key).map(Vec::as_slice).unwrap_or_default() {
-                if d.full || *seq > c {
+                if whole || *seq > c {
                     out.extend_from_slice(data);
                 }
             }

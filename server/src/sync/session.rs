@@ -420,11 +420,23 @@ impl Session {
     async fn ensure_still_allowed(&mut self) -> Result<(), SessionError> {
         let device = crate::db::devices::get(&self.state.db, self.user.device_id).await?;
         if device.is_none_or(|d| d.is_revoked()) {
-            return self.fail(ErrorCode::DeviceRevoked, "this device was revoked".to_owned(), close::POLICY).await;
+            return self
+                .fail(
+                    ErrorCode::DeviceRevoked,
+                    "this device was revoked".to_owned(),
+                    close::POLICY,
+                )
+                .await;
         }
         let user = crate::db::users::get(&self.state.db, self.user.user_id).await?;
         if user.is_none_or(|u| u.disabled) {
-            return self.fail(ErrorCode::DeviceRevoked, "this account was disabled".to_owned(), close::POLICY).await;
+            return self
+                .fail(
+                    ErrorCode::DeviceRevoked,
+                    "this account was disabled".to_owned(),
+                    close::POLICY,
+                )
+                .await;
         }
         Ok(())
     }
