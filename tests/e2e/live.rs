@@ -111,3 +111,40 @@ on_both_backends!(
     connected_devices_receive_changes_live,
     fan_out_between_server_processes
 );
+
+async fn live_sync_survives_access_token_expiry(backend: Backend) {
+    // Access tokens live 2 s: the server ends the session when one expires; the device refreshes
+    // and reconnects on its own, and keeps receiving changes.
+    let Some(server) = TestServer::start_with(backend, 2, |s| s.access_token_ttl_secs = 2).await
+    else {
+        return;
+    };
+    let (rep, _h) = device_at(&server.url, "rep.bj").await;
+    let mut events = rep.subscribe();
+    let live = rep.run_live();
+    let mut connects = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while connects < 2 {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(left, events.recv()).await {
+            Ok(Ok(SyncEvent::Connected)) => connects += 1,
+            Ok(Ok(SyncEvent::Disconnected { error: Some(e) })) => {
+                assert!(e.contains("token_expired"), "{e}")
+            }
+            Ok(_) => {}
+            Err(_) => panic!("the device did not reconnect after its token expired"),
+        }
+    }
+    let (office, _h2) = device_at(&server.url, "office").await;
+    let id = rep.list_customers(None, 1, 0).await.unwrap()[0].id;
+    office
+        .edit_customer(id, |c| c.notes = "after the refresh".into())
+        .await
+        .unwrap();
+    office.sync_once().await.unwrap();
+    until_notes(&rep, &mut events, id, "after the refresh").await;
+    live.stop().await;
+    server.stop().await;
+}
+
+on_both_backends!(live_sync_survives_access_token_expiry);

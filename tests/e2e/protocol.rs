@@ -302,22 +302,42 @@ on_both_backends!(
 );
 
 async fn revoking_a_connected_device_ends_its_session(backend: Backend) {
-    let Some(server) = TestServer::start(backend, 1).await else { return };
+    let Some(server) = TestServer::start(backend, 1).await else {
+        return;
+    };
     let login = raw::login(&server, "rep.sh").await;
-    let mut ws = raw::connect(&server, Some(&login.access)).await.ok().unwrap();
+    let mut ws = raw::connect(&server, Some(&login.access))
+        .await
+        .ok()
+        .unwrap();
     ws.hello(0).await;
     let _ = ws.until_caught_up().await;
-    fieldcrm_server::db::devices::revoke(&server.state.db, login.device).await.unwrap();
+    fieldcrm_server::db::devices::revoke(&server.state.db, login.device)
+        .await
+        .unwrap();
     // The next commit anyone makes wakes the session, which notices the revocation.
     let other = raw::login(&server, "office").await;
-    let id = fieldcrm_server::db::documents::find_customer(&server.state.db, "C-SH-00001").await.unwrap().unwrap();
-    fieldcrm_server::sync::write::server_update(&server.state.db, &server.state.hub, id, Some(other.user), "test.edit", |v| {
-        v["notes"] = json!("wake up");
-        Ok(())
-    })
+    let id = fieldcrm_server::db::documents::find_customer(&server.state.db, "C-SH-00001")
+        .await
+        .unwrap()
+        .unwrap();
+    fieldcrm_server::sync::write::server_update(
+        &server.state.db,
+        &server.state.hub,
+        id,
+        Some(other.user),
+        "test.edit",
+        |v| {
+            v["notes"] = json!("wake up");
+            Ok(())
+        },
+    )
     .await
     .unwrap();
-    assert_eq!(ws.until_error().await, (Some(ErrorCode::DeviceRevoked), Some(1008)));
+    assert_eq!(
+        ws.until_error().await,
+        (Some(ErrorCode::DeviceRevoked), Some(1008))
+    );
     server.stop().await;
 }
 

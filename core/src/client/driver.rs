@@ -608,10 +608,17 @@ async fn live_loop(
         let result =
             live_connection(&store, &events, &local_edits, &mut stop, &mut connected).await;
         let error = result.err();
-        let fatal = matches!(
-            error,
-            Some(ClientError::Unauthorized(_) | ClientError::Forbidden(_))
+        // An access token that expired while connected is routine: reconnect at once, which
+        // refreshes it. Other authorization failures need a new login.
+        let token_expired = matches!(
+            &error,
+            Some(ClientError::Unauthorized(m)) if m.starts_with("token_expired")
         );
+        let fatal = !token_expired
+            && matches!(
+                error,
+                Some(ClientError::Unauthorized(_) | ClientError::Forbidden(_))
+            );
         let _ = events.send(SyncEvent::Disconnected {
             error: error.as_ref().map(ToString::to_string),
         });
@@ -621,6 +628,9 @@ async fn live_loop(
         }
         if connected {
             backoff = BACKOFF_MIN;
+        }
+        if token_expired {
+            continue;
         }
         tracing::debug!(?error, ?backoff, "sync disconnected; retrying");
         tokio::select! {
