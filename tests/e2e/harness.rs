@@ -147,13 +147,23 @@ impl TestServer {
         self.org.users[username]
     }
 
-    /// Stops gracefully.
+    /// Stops gracefully, and drops the PostgreSQL test database.
     pub async fn stop(mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
+        }
+        self.state.db.close().await;
+        if let Some(name) = self
+            .db_url
+            .strip_prefix("postgres://postgres@127.0.0.1:5432/")
+            && let Ok(mut conn) = sqlx::postgres::PgConnection::connect(PG_ADMIN_URL).await
+        {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await;
         }
     }
 }
