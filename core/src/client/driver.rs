@@ -276,9 +276,19 @@ impl SyncSession {
 
     async fn apply_docs(&mut self, docs: Vec<DocData>) -> Result<(), ClientError> {
         let mut tx = self.store.begin().await?;
+        let ids: Vec<DocId> = docs.iter().map(|d| d.doc).collect();
+        let held = store::existing_ids(&mut tx, &ids).await?;
+        let mut fresh = Vec::new();
         for d in docs {
             let server_heads = protocol::hashes_from_wire(&d.heads)
                 .ok_or_else(|| ClientError::Protocol("malformed heads in docs frame".into()))?;
+            if !held.contains(&d.doc) {
+                let doc = crate::document::load(&d.data)?;
+                let synced = merge_synced(&doc, &[], &server_heads);
+                let projection = super::projection::Projection::of(d.kind, &doc)?;
+                fresh.push(store::NewDoc { id: d.doc, kind: d.kind, data: d.data.into_vec(), synced, projection });
+                continue;
+            }
             match store::load_doc(&mut tx, d.doc).await? {
                 Some(mut s) => {
                     if s.kind != d.kind {
@@ -296,6 +306,7 @@ impl SyncSession {
                 }
             }
         }
+        store::insert_new_docs(&mut tx, fresh).await?;
         tx.commit().await?;
         Ok(())
     }
