@@ -237,16 +237,18 @@ pub async fn tiers(db: &Db, scope: &ScopeTerritories) -> Result<Vec<String>, DbE
         .collect()
 }
 
-/// Who created a document (`documents.created_by`), if recorded.
-pub async fn created_by(db: &Db, id: DocId) -> Result<Option<UserId>, DbError> {
-    let row = sqlx::query("SELECT created_by FROM documents WHERE id = $1")
+/// Who created a document (`documents.created_by`, if recorded) and when (unix ms).
+pub async fn creation(db: &Db, id: DocId) -> Result<Option<(Option<UserId>, i64)>, DbError> {
+    let row = sqlx::query("SELECT created_by, created_at FROM documents WHERE id = $1")
         .bind(id.to_string())
         .fetch_optional(db.pool())
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let v: Option<String> = row.try_get("created_by")?;
-    v.map(|s| UserId::parse(&s).map_err(|e| DbError::corrupt("documents", e)))
-        .transpose()
+    let by: Option<String> = row.try_get("created_by")?;
+    let by = by
+        .map(|s| UserId::parse(&s).map_err(|e| DbError::corrupt("documents", e)))
+        .transpose()?;
+    Ok(Some((by, row.try_get("created_at")?)))
 }
 
 /// One visit, for lists.

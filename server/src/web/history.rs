@@ -107,25 +107,29 @@ pub async fn load(db: &Db, id: DocId) -> Result<Vec<Entry>, WebError> {
         },
     )
     .await?;
-    let mut by_hash: HashMap<String, DeviceId> = HashMap::new();
-    let mut office: BTreeMap<String, VecDeque<Option<UserId>>> = BTreeMap::new();
+    // Changes the server writes carry no timestamp: their time comes from the audit log (or the
+    // document's creation time).
+    let mut by_hash: HashMap<String, (DeviceId, i64)> = HashMap::new();
+    let mut office: BTreeMap<String, VecDeque<(Option<UserId>, i64)>> = BTreeMap::new();
     for r in records.iter().rev() {
         if r.entry.action == "sync.push" {
             if let (Some(device), Some(hashes)) =
                 (r.entry.device_id, r.entry.detail["changes"].as_array())
             {
                 for h in hashes.iter().filter_map(Value::as_str) {
-                    by_hash.insert(h.to_owned(), device);
+                    by_hash.insert(h.to_owned(), (device, r.at));
                 }
             }
         } else if r.entry.action.starts_with("web.") || r.entry.action.starts_with("customer.") {
             office
                 .entry(r.entry.action.clone())
                 .or_default()
-                .push_back(r.entry.user_id);
+                .push_back((r.entry.user_id, r.at));
         }
     }
-    let creator = customers_query::created_by(db, id).await?;
+    let (creator, created_at) = customers_query::creation(db, id)
+        .await?
+        .unwrap_or((None, 0));
     let server = document::server_author();
 
     let changes = doc.get_changes(&[]);
@@ -138,11 +142,8 @@ pub async fn load(db: &Db, id: DocId) -> Result<Vec<Entry>, WebError> {
             .map(|a| a.as_bytes().to_vec());
         let is_server = author.as_deref() == Some(server.as_bytes());
         // Consume office audit entries in order even for skipped changes.
-        let office_user = if is_server {
-            office
-                .get_mut(&message)
-                .and_then(VecDeque::pop_front)
-                .flatten()
+        let office_entry = if is_server {
+            office.get_mut(&message).and_then(VecDeque::pop_front)
         } else {
             None
         };
@@ -153,19 +154,24 @@ pub async fn load(db: &Db, id: DocId) -> Result<Vec<Entry>, WebError> {
             Some(bytes) if !is_server => <[u8; 16]>::try_from(bytes.as_slice())
                 .map(|b| Who::User(UserId::from_uuid(uuid::Uuid::from_bytes(b))))
                 .unwrap_or(Who::Server),
-            _ => match (office_user, i == 0, creator) {
+            _ => match (office_entry.and_then(|(u, _)| u), i == 0, creator) {
                 (Some(u), _, _) => Who::User(u),
                 (None, true, Some(c)) => Who::User(c),
                 _ => Who::Server,
             },
         };
         let hash = change.hash();
-        let via = if is_server {
-            Via::Server
-        } else {
-            by_hash
-                .get(&hash.to_string())
-                .map_or(Via::Unknown, |d| Via::Device(*d))
+        let pushed = by_hash.get(&hash.to_string()).copied();
+        let via = match (is_server, pushed) {
+            (true, _) => Via::Server,
+            (false, Some((d, _))) => Via::Device(d),
+            (false, None) => Via::Unknown,
+        };
+        let at = match (change.timestamp(), office_entry, pushed) {
+            (t, _, _) if t > 0 => t,
+            (_, Some((_, at)), _) | (_, None, Some((_, at))) => at,
+            _ if i == 0 => created_at,
+            _ => 0,
         };
         let before = typed_at(kind, &doc, change.deps())?;
         let after = typed_at(kind, &doc, &[hash])?;
@@ -178,7 +184,7 @@ pub async fn load(db: &Db, id: DocId) -> Result<Vec<Entry>, WebError> {
             })
             .collect();
         entries.push(Entry {
-            at: change.timestamp(),
+            at,
             who,
             via,
             message,

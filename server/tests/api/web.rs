@@ -610,6 +610,65 @@ async fn back_office_edits_are_documents_with_history(app: TestApp) {
     );
 }
 
+/// A phone's edit (an Automerge change by the rep, pushed through sync) shows in the card's
+/// history with the rep, the device and the old → new value; the office's edit after it too.
+async fn device_edits_show_in_history_with_user_and_device(app: TestApp) {
+    use fieldcrm_core::document;
+    use fieldcrm_server::db::{devices, documents};
+    let (sh, _) = seed(&app).await;
+    let rep = app.seed.users["rep.sh"];
+    let device = devices::register(&app.db, rep, "张三的手机 phone")
+        .await
+        .unwrap();
+    let mut w = documents::begin_read(&app.db).await.unwrap();
+    let stored = documents::load_for_write(&mut w, sh)
+        .await
+        .unwrap()
+        .unwrap();
+    w.rollback().await.unwrap();
+    let mut doc = document::load(&stored.data).unwrap();
+    let mut value = document::typed_json(Kind::Customer, &doc).unwrap();
+    value["notes"] = json!("回访 follow-up <b>bold</b>");
+    let change = document::write_json(
+        Kind::Customer,
+        &mut doc,
+        &value,
+        document::author_for(rep),
+        "edit",
+    )
+    .unwrap()
+    .unwrap();
+    let outcome = write::push(
+        &app.db,
+        &app.state.hub,
+        write::Pusher {
+            user: rep,
+            device: device.id,
+            role: fieldcrm_core::Role::Rep,
+        },
+        sh,
+        Kind::Customer,
+        vec![change],
+    )
+    .await
+    .unwrap();
+    assert!(outcome.seq.is_some(), "{:?}", outcome.verdict);
+    let office = sign_in(&app, "office").await;
+    let card = office
+        .get(&app, &format!("/customers/{sh}?tab=history"))
+        .await;
+    assert_eq!(card.status, StatusCode::OK);
+    let entry = card.body.split("class=\"history-entry\"").nth(1).unwrap();
+    assert!(entry.contains("上海销售 Shanghai Rep"), "{entry}");
+    assert!(entry.contains("张三的手机 phone"), "{entry}");
+    assert!(
+        entry.contains("回访 follow-up &#60;b&#62;bold&#60;/b&#62;"),
+        "{entry}"
+    );
+    assert!(!entry.contains("1970-01-01"), "{entry}");
+    assert!(!card.body.contains("1970-01-01"), "{}", card.body);
+}
+
 async fn language_switch_is_remembered(app: TestApp) {
     let b = sign_in(&app, "office").await;
     assert!(b.get(&app, "/").await.body.contains("概览"));
@@ -663,6 +722,7 @@ backend_tests!(
     reps_stay_in_their_territories,
     hostile_strings_render_inert,
     back_office_edits_are_documents_with_history,
+    device_edits_show_in_history_with_user_and_device,
     language_switch_is_remembered,
     assets_are_served_from_the_binary,
 );
