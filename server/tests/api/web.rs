@@ -443,7 +443,79 @@ async fn reps_stay_in_their_territories(app: TestApp) {
     };
     assert_eq!(figure(&office.get(&app, "/").await.body), 11);
     assert_eq!(figure(&rep.get(&app, "/").await.body), 4);
-    assert_eq!(rep.get(&app, "/visits").await.status, StatusCode::OK);
+    // The manager sees the East subtree (上海 + 杭州), not 北京.
+    let manager = sign_in(&app, "manager.east").await;
+    assert_eq!(figure(&manager.get(&app, "/").await.body), 7);
+    let list = manager.get(&app, "/customers?q=co").await;
+    assert!(
+        list.body.contains("上海客户 Shanghai Co") && !list.body.contains("北京客户 Beijing Co")
+    );
+    assert_eq!(
+        manager.get(&app, &format!("/customers/{bj}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        manager.get(&app, "/admin/logins").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // A visit checked in now counts this week, for its rep, in scope only.
+    let now = fieldcrm_server::db::now_ms();
+    let visit = json!({
+        "customer": sh.to_string(),
+        "rep": app.seed.users["rep.sh"].to_string(),
+        "check_in": { "at": now },
+        "purpose": "本周拜访 this week",
+    });
+    let week = |body: &str| -> i64 {
+        let m = "id=\"fig-visits-week\">";
+        let at = body.find(m).unwrap() + m.len();
+        body[at..body[at..].find('<').unwrap() + at]
+            .parse()
+            .unwrap()
+    };
+    let bj_rep = sign_in(&app, "rep.bj").await;
+    let (office_before, bj_before) = (
+        week(&office.get(&app, "/").await.body),
+        week(&bj_rep.get(&app, "/").await.body),
+    );
+    write::server_create(
+        &app.db,
+        &app.state.hub,
+        Kind::Visit,
+        DocId::new(),
+        &visit,
+        None,
+    )
+    .await
+    .unwrap();
+    let dash = office.get(&app, "/").await;
+    assert_eq!(week(&dash.body), office_before + 1);
+    assert!(dash.body.contains("上海销售 Shanghai Rep"));
+    assert_eq!(week(&bj_rep.get(&app, "/").await.body), bj_before);
+    let visits = rep.get(&app, "/visits").await;
+    assert_eq!(visits.status, StatusCode::OK);
+    assert!(visits.body.contains("本周拜访 this week"));
+    assert!(
+        !bj_rep
+            .get(&app, "/visits")
+            .await
+            .body
+            .contains("本周拜访 this week")
+    );
+}
+
+async fn disabled_users_lose_their_session(app: TestApp) {
+    let b = sign_in(&app, "office").await;
+    fieldcrm_server::db::users::set_disabled(&app.db, "office", true)
+        .await
+        .unwrap();
+    let r = b.get(&app, "/customers").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/login");
+    let r = login_page(&app, "office", "demo").await;
+    assert!(r.set_cookie("fieldcrm_session").is_none());
+    assert!(r.body.contains("该账号已停用"));
 }
 
 async fn hostile_strings_render_inert(app: TestApp) {
@@ -724,5 +796,6 @@ backend_tests!(
     back_office_edits_are_documents_with_history,
     device_edits_show_in_history_with_user_and_device,
     language_switch_is_remembered,
+    disabled_users_lose_their_session,
     assets_are_served_from_the_binary,
 );
