@@ -38,7 +38,10 @@ cargo fmt --all -- --check
 say "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-say "cargo test (unit, API, storage conformance, end-to-end)"
+say "headless Chromium for the back office's browser test"
+./scripts/ensure-browser.sh
+
+say "cargo test (unit, API, storage conformance, end-to-end, browser)"
 log=$(mktemp)
 set +e
 cargo test --workspace 2>&1 | tee "$log"

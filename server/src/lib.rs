@@ -8,6 +8,7 @@
 //! - [`sync`]: the sync WebSocket endpoint;
 //! - [`startup`]: building and running the application;
 //! - [`seed`]: the demo organisation;
+//! - [`web`]: the web back office (askama + htmx);
 //! - [`cli`]: the `fieldcrm` command line.
 
 pub mod auth;
@@ -20,3 +21,4 @@ pub mod seed;
 pub mod settings;
 pub mod startup;
 pub mod sync;
+pub mod web;

@@ -136,7 +136,8 @@ impl Application {
 /// How often expired refresh tokens are purged.
 const MAINTENANCE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Periodic housekeeping while serving: purges expired refresh tokens (now and every hour).
+/// Periodic housekeeping while serving: purges expired refresh tokens and web sessions (now and
+/// every hour).
 async fn maintenance(db: crate::db::Db) {
     let mut interval = tokio::time::interval(MAINTENANCE_INTERVAL);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -147,15 +148,21 @@ async fn maintenance(db: crate::db::Db) {
             Ok(n) => tracing::info!(deleted = n, "purged expired refresh tokens"),
             Err(e) => tracing::warn!(error = %e, "cannot purge expired refresh tokens"),
         }
+        match crate::db::web_sessions::delete_expired(&db, crate::db::now_ms()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "purged expired web sessions"),
+            Err(e) => tracing::warn!(error = %e, "cannot purge expired web sessions"),
+        }
     }
 }
 
-/// The full router: REST API, health, and the sync endpoint.
+/// The full router: REST API, health, the sync endpoint and the web back office.
 pub fn router(state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
     Router::new()
         .merge(crate::http::router())
         .merge(crate::sync::router())
+        .merge(crate::web::router(state.clone()))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(axum::middleware::map_response(json_payload_too_large))

@@ -13,3 +13,4 @@ mod live;
 mod protocol;
 mod raw;
 mod scope;
+mod web;

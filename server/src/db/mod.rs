@@ -7,11 +7,13 @@
 //! unix milliseconds, ids are hyphenated UUID `TEXT`.
 
 pub mod audit;
+pub mod customers_query;
 pub mod devices;
 pub mod documents;
 pub mod territories;
 pub mod tokens;
 pub mod users;
+pub mod web_sessions;
 
 use std::path::Path;
 use std::time::Duration;

@@ -10,9 +10,11 @@
 mod helpers;
 
 mod auth;
+mod browser;
 mod cli;
 mod devices;
 mod documents;
 mod health;
 mod scope;
 mod storage;
+mod web;

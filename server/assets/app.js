@@ -1,0 +1,18 @@
+// fieldcrm back office: the little behaviour htmx does not cover. No inline script anywhere
+// (the Content-Security-Policy forbids it), so everything lives here.
+(function () {
+  "use strict";
+  // A partial request whose session expired answers 401: go to the sign-in page.
+  document.addEventListener("htmx:responseError", function (e) {
+    if (e.detail && e.detail.xhr && e.detail.xhr.status === 401) {
+      window.location.href = "/login";
+    }
+  });
+  // Filter selects submit their form on change.
+  document.addEventListener("change", function (e) {
+    var el = e.target;
+    if (el && el.matches && el.matches("select[data-autosubmit]") && el.form) {
+      el.form.requestSubmit();
+    }
+  });
+})();

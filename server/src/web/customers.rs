@@ -1,0 +1,724 @@
+//! Customers: the list (search, filters, sorting, pagination; htmx gets only the table), the
+//! card (details, contacts, visits, history tabs), and create/edit through the document write
+//! path (`write::server_create` / `write::server_update`), so synced devices receive the change.
+//! Everything stays inside the user's territory scope; outside it a customer is "not found".
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header::LOCATION;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use fieldcrm_core::document::Kind;
+use fieldcrm_core::domain::customer::{Customer, CustomerKind};
+use fieldcrm_core::{DocId, Role, TerritoryId, UserId};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::history::{self, Via, Who};
+use super::i18n::Tr;
+use super::session::WebUser;
+use super::{Shell, WebError, fmt_ms, is_htmx, render};
+use crate::db::audit::{self, AuditEntry};
+use crate::db::customers_query::{self, CustomerFilter, CustomerSort, VisitFilter};
+use crate::db::territories::{self, ScopeTerritories, Territory};
+use crate::db::{documents, users};
+use crate::startup::AppState;
+use crate::sync::write;
+
+/// Rows per page of the customer list.
+pub const PAGE_SIZE: i64 = 25;
+
+/// Query string of the customer list.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct ListQuery {
+    /// Search text.
+    #[serde(default)]
+    pub q: String,
+    /// Territory id.
+    #[serde(default)]
+    pub territory: String,
+    /// Tier.
+    #[serde(default)]
+    pub tier: String,
+    /// `name` or `updated`.
+    #[serde(default)]
+    pub sort: String,
+    /// 1-based page.
+    #[serde(default)]
+    pub page: Option<i64>,
+}
+
+/// A row of the table, formatted.
+#[derive(Debug)]
+pub struct RowView {
+    id: String,
+    code: String,
+    name: String,
+    tier: String,
+    city: String,
+    phone: String,
+    territory: String,
+    updated: String,
+}
+
+/// The table partial's data.
+#[derive(Debug)]
+pub struct TableData {
+    rows: Vec<RowView>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    prev_url: Option<String>,
+    next_url: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "customers.html")]
+struct ListPage {
+    shell: Shell,
+    tr: Tr,
+    query: ListQuery,
+    territories: Vec<Territory>,
+    tiers: Vec<String>,
+    t: TableData,
+}
+
+#[derive(Template)]
+#[template(path = "customers_table.html")]
+struct TablePartial {
+    tr: Tr,
+    t: TableData,
+}
+
+/// Territories inside `scope`, by name.
+async fn scoped_territories(
+    state: &AppState,
+    scope: &ScopeTerritories,
+) -> Result<Vec<Territory>, WebError> {
+    Ok(territories::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|t| scope.contains(t.id))
+        .collect())
+}
+
+fn list_url(q: &ListQuery, page: i64) -> String {
+    let mut q = q.clone();
+    q.page = Some(page);
+    format!(
+        "/customers?{}",
+        serde_urlencoded::to_string(&q).unwrap_or_default()
+    )
+}
+
+/// `GET /customers`: the page, or only the table for htmx.
+pub async fn list(
+    State(state): State<AppState>,
+    user: WebUser,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, WebError> {
+    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
+    let territory = match query.territory.trim() {
+        "" => None,
+        t => Some(TerritoryId::parse(t).map_err(|_| WebError::BadRequest("territory".into()))?),
+    };
+    let page = query.page.unwrap_or(1).clamp(1, 1_000_000);
+    let filter = CustomerFilter {
+        query: Some(query.q.chars().take(200).collect()),
+        territory,
+        tier: Some(query.tier.clone()),
+        sort: if query.sort == "updated" {
+            CustomerSort::Updated
+        } else {
+            CustomerSort::Name
+        },
+        offset: (page - 1) * PAGE_SIZE,
+        limit: PAGE_SIZE,
+    };
+    let result = customers_query::list(&state.db, &scope, &filter).await?;
+    let pages = ((result.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let t = TableData {
+        rows: result
+            .rows
+            .into_iter()
+            .map(|r| RowView {
+                id: r.id,
+                code: r.code,
+                name: r.name,
+                tier: r.tier,
+                city: r.city,
+                phone: r.phone,
+                territory: r.territory,
+                updated: fmt_ms(Some(r.updated_at)),
+            })
+            .collect(),
+        total: result.total,
+        page,
+        pages,
+        prev_url: (page > 1).then(|| list_url(&query, page - 1)),
+        next_url: (page < pages).then(|| list_url(&query, page + 1)),
+    };
+    let tr = super::i18n::Tr(user.lang);
+    if is_htmx(&headers) && !headers.contains_key("hx-history-restore-request") {
+        return render(&TablePartial { tr, t });
+    }
+    render(&ListPage {
+        shell: Shell::new(&user, "customers"),
+        tr,
+        territories: scoped_territories(&state, &scope).await?,
+        tiers: customers_query::tiers(&state.db, &scope).await?,
+        query,
+        t,
+    })
+}
+
+/// A contact, formatted.
+#[derive(Debug)]
+pub struct ContactView {
+    name: String,
+    title: String,
+    phones: String,
+    email: String,
+    primary: bool,
+}
+
+/// The card's view of a customer.
+#[derive(Debug)]
+pub struct CardView {
+    id: String,
+    code: String,
+    name: String,
+    kind: &'static str,
+    tier: String,
+    industry: String,
+    source: String,
+    phones: String,
+    email: String,
+    address: String,
+    tags: String,
+    notes: String,
+    territory: String,
+    owner: String,
+    contacts: Vec<ContactView>,
+}
+
+/// A visit, formatted.
+#[derive(Debug)]
+pub struct VisitView {
+    check_in: String,
+    check_out: String,
+    rep: String,
+    purpose: String,
+    outcome: String,
+}
+
+/// A field change, labelled.
+#[derive(Debug)]
+pub struct ChangeView {
+    field: String,
+    old: String,
+    new: String,
+}
+
+/// A history entry, formatted.
+#[derive(Debug)]
+pub struct HistoryView {
+    when: String,
+    who: String,
+    via: String,
+    created: bool,
+    changes: Vec<ChangeView>,
+}
+
+/// What a card tab shows.
+#[derive(Debug)]
+pub struct TabData {
+    tab: &'static str,
+    card: CardView,
+    visits: Vec<VisitView>,
+    history: Vec<HistoryView>,
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+struct CardPage {
+    shell: Shell,
+    tr: Tr,
+    d: TabData,
+}
+
+#[derive(Template)]
+#[template(path = "customer_tab.html")]
+struct TabPartial {
+    tr: Tr,
+    d: TabData,
+}
+
+/// Query string of the card.
+#[derive(Debug, Deserialize)]
+pub struct CardQuery {
+    #[serde(default)]
+    tab: String,
+}
+
+/// Parses the id and checks the customer exists and is inside the user's scope (else 404).
+async fn scoped_customer(
+    state: &AppState,
+    user: &WebUser,
+    id: &str,
+) -> Result<(DocId, ScopeTerritories), WebError> {
+    let id = DocId::parse(id).map_err(|_| WebError::NotFound)?;
+    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
+    match documents::anchors(&state.db, id).await? {
+        Some((Kind::Customer, territory, _)) if write::anchor_in_scope(&scope, territory) => {
+            Ok((id, scope))
+        }
+        _ => Err(WebError::NotFound),
+    }
+}
+
+async fn load_customer(state: &AppState, id: DocId) -> Result<Customer, WebError> {
+    let value = write::load_record(&state.db, id).await?;
+    serde_json::from_value(value).map_err(|e| WebError::Internal(e.to_string()))
+}
+
+async fn user_name(state: &AppState, id: Option<UserId>) -> Result<String, WebError> {
+    Ok(match id {
+        Some(id) => users::get(&state.db, id)
+            .await?
+            .map_or_else(|| id.to_string(), |u| u.display_name),
+        None => String::new(),
+    })
+}
+
+/// `GET /customers/{id}`: the card; htmx tab switches get only the tab.
+pub async fn card(
+    State(state): State<AppState>,
+    user: WebUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<CardQuery>,
+) -> Result<Response, WebError> {
+    let (id, scope) = scoped_customer(&state, &user, &id).await?;
+    let tr = Tr(user.lang);
+    let c = load_customer(&state, id).await?;
+    let tab = match q.tab.as_str() {
+        "contacts" => "contacts",
+        "visits" => "visits",
+        "history" => "history",
+        _ => "details",
+    };
+    let territory = match c.territory {
+        Some(t) => territories::get(&state.db, t)
+            .await?
+            .map(|t| t.name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let card = CardView {
+        id: id.to_string(),
+        code: c.code.clone(),
+        name: c.name.clone(),
+        kind: tr.t(match c.kind {
+            CustomerKind::Company => "kind.company",
+            CustomerKind::Person => "kind.person",
+        }),
+        tier: c.tier.clone(),
+        industry: c.industry.clone(),
+        source: c.source.clone(),
+        phones: c.phones.join(", "),
+        email: c.email.clone(),
+        address: [
+            c.address.province.as_str(),
+            &c.address.city,
+            &c.address.district,
+            &c.address.street,
+            &c.address.zip,
+        ]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" "),
+        tags: c.tags.join(", "),
+        notes: c.notes.clone(),
+        territory,
+        owner: user_name(&state, c.owner).await?,
+        contacts: c
+            .contacts
+            .iter()
+            .map(|k| ContactView {
+                name: k.name.clone(),
+                title: k.title.clone(),
+                phones: k.phones.join(", "),
+                email: k.email.clone(),
+                primary: k.primary,
+            })
+            .collect(),
+    };
+    let visits = if tab == "visits" {
+        customers_query::visits(
+            &state.db,
+            &scope,
+            &VisitFilter {
+                customer: Some(id),
+                limit: 200,
+                ..VisitFilter::default()
+            },
+        )
+        .await?
+        .0
+        .into_iter()
+        .map(|v| VisitView {
+            check_in: fmt_ms(v.check_in_at),
+            check_out: fmt_ms(v.check_out_at),
+            rep: v.rep,
+            purpose: v.purpose,
+            outcome: v.outcome,
+        })
+        .collect()
+    } else {
+        Vec::new()
+    };
+    let history = if tab == "history" {
+        history_views(&state, tr, id).await?
+    } else {
+        Vec::new()
+    };
+    let d = TabData {
+        tab,
+        card,
+        visits,
+        history,
+    };
+    if is_htmx(&headers) && !headers.contains_key("hx-history-restore-request") {
+        return render(&TabPartial { tr, d });
+    }
+    render(&CardPage {
+        shell: Shell::new(&user, "customers"),
+        tr,
+        d,
+    })
+}
+
+async fn history_views(state: &AppState, tr: Tr, id: DocId) -> Result<Vec<HistoryView>, WebError> {
+    let entries = history::load(&state.db, id).await?;
+    let (user_names, device_names) = history::names(&state.db, &entries).await?;
+    let territory_names: HashMap<String, String> = territories::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id.to_string(), t.name))
+        .collect();
+    let name_of = |path: &str, v: String| -> String {
+        if path == "territory" {
+            territory_names.get(&v).cloned().unwrap_or(v)
+        } else if path == "owner" {
+            UserId::parse(&v)
+                .ok()
+                .and_then(|u| user_names.get(&u).cloned())
+                .unwrap_or(v)
+        } else {
+            v
+        }
+    };
+    Ok(entries
+        .into_iter()
+        .map(|e| HistoryView {
+            when: fmt_ms(Some(e.at)),
+            who: match e.who {
+                Who::User(u) => user_names.get(&u).cloned().unwrap_or_default(),
+                Who::Server => tr.t("hist.server").to_owned(),
+            },
+            via: match e.via {
+                Via::Device(d) => format!(
+                    "{} · {}",
+                    tr.t("hist.device"),
+                    device_names.get(&d).cloned().unwrap_or_default()
+                ),
+                Via::Server => tr.t("hist.back_office").to_owned(),
+                Via::Unknown => String::new(),
+            },
+            created: e.created,
+            changes: e
+                .fields
+                .into_iter()
+                .map(|f| ChangeView {
+                    field: tr.field(&f.path),
+                    old: name_of(&f.path, f.old),
+                    new: name_of(&f.path, f.new),
+                })
+                .collect(),
+        })
+        .collect())
+}
+
+/// The create/edit form.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CustomerForm {
+    name: String,
+    code: String,
+    kind: String,
+    tier: String,
+    industry: String,
+    source: String,
+    phones: String,
+    email: String,
+    province: String,
+    city: String,
+    district: String,
+    street: String,
+    zip: String,
+    tags: String,
+    notes: String,
+    territory: String,
+}
+
+impl CustomerForm {
+    fn from_customer(c: &Customer) -> Self {
+        CustomerForm {
+            name: c.name.clone(),
+            code: c.code.clone(),
+            kind: match c.kind {
+                CustomerKind::Company => "company".into(),
+                CustomerKind::Person => "person".into(),
+            },
+            tier: c.tier.clone(),
+            industry: c.industry.clone(),
+            source: c.source.clone(),
+            phones: c.phones.join(", "),
+            email: c.email.clone(),
+            province: c.address.province.clone(),
+            city: c.address.city.clone(),
+            district: c.address.district.clone(),
+            street: c.address.street.clone(),
+            zip: c.address.zip.clone(),
+            tags: c.tags.join(", "),
+            notes: c.notes.clone(),
+            territory: c.territory.map(|t| t.to_string()).unwrap_or_default(),
+        }
+    }
+
+    /// Writes the form's fields into a customer's typed JSON.
+    fn apply(&self, v: &mut Value, territory: TerritoryId) {
+        let list = |s: &str| -> Vec<String> {
+            s.split([',', '，', ';', '；'])
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        v["name"] = json!(self.name.trim());
+        v["code"] = json!(self.code.trim());
+        v["kind"] = json!(if self.kind == "person" {
+            "person"
+        } else {
+            "company"
+        });
+        v["tier"] = json!(self.tier.trim());
+        v["industry"] = json!(self.industry.trim());
+        v["source"] = json!(self.source.trim());
+        v["phones"] = json!(list(&self.phones));
+        v["email"] = json!(self.email.trim());
+        v["tags"] = json!(list(&self.tags));
+        v["notes"] = json!(self.notes);
+        v["territory"] = json!(territory.to_string());
+        if !v["address"].is_object() {
+            v["address"] = json!({});
+        }
+        v["address"]["province"] = json!(self.province.trim());
+        v["address"]["city"] = json!(self.city.trim());
+        v["address"]["district"] = json!(self.district.trim());
+        v["address"]["street"] = json!(self.street.trim());
+        v["address"]["zip"] = json!(self.zip.trim());
+    }
+}
+
+#[derive(Template)]
+#[template(path = "customer_form.html")]
+struct FormPage {
+    shell: Shell,
+    tr: Tr,
+    /// `None` when creating.
+    id: Option<String>,
+    form: CustomerForm,
+    territories: Vec<Territory>,
+    errors: Vec<String>,
+}
+
+/// `GET /customers/new`.
+pub async fn new_form(State(state): State<AppState>, user: WebUser) -> Result<Response, WebError> {
+    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
+    let territories = scoped_territories(&state, &scope).await?;
+    let mut form = CustomerForm {
+        kind: "company".into(),
+        ..CustomerForm::default()
+    };
+    if let [only] = territories.as_slice() {
+        form.territory = only.id.to_string();
+    }
+    render(&FormPage {
+        shell: Shell::new(&user, "customers"),
+        tr: Tr(user.lang),
+        id: None,
+        form,
+        territories,
+        errors: Vec::new(),
+    })
+}
+
+/// `GET /customers/{id}/edit`.
+pub async fn edit_form(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let (id, scope) = scoped_customer(&state, &user, &id).await?;
+    let c = load_customer(&state, id).await?;
+    render(&FormPage {
+        shell: Shell::new(&user, "customers"),
+        tr: Tr(user.lang),
+        id: Some(id.to_string()),
+        form: CustomerForm::from_customer(&c),
+        territories: scoped_territories(&state, &scope).await?,
+        errors: Vec::new(),
+    })
+}
+
+/// Checks the form; returns the territory or the messages to show.
+fn check(
+    tr: Tr,
+    form: &CustomerForm,
+    scope: &ScopeTerritories,
+    base: &Value,
+) -> Result<(TerritoryId, Value), Vec<String>> {
+    let territory = TerritoryId::parse(form.territory.trim())
+        .ok()
+        .filter(|t| scope.contains(*t));
+    let Some(territory) = territory else {
+        return Err(vec![tr.t("form.territory_required").to_owned()]);
+    };
+    let mut value = base.clone();
+    form.apply(&mut value, territory);
+    let errors = match serde_json::from_value::<Customer>(value.clone()) {
+        Ok(c) => c
+            .validate()
+            .into_iter()
+            .map(|e| format!("{}: {}", tr.field(&e.field), e.message))
+            .collect(),
+        Err(e) => vec![e.to_string()],
+    };
+    if errors.is_empty() {
+        Ok((territory, value))
+    } else {
+        Err(errors)
+    }
+}
+
+async fn form_errors(
+    state: &AppState,
+    user: &WebUser,
+    scope: &ScopeTerritories,
+    id: Option<DocId>,
+    form: CustomerForm,
+    errors: Vec<String>,
+) -> Result<Response, WebError> {
+    let mut response = render(&FormPage {
+        shell: Shell::new(user, "customers"),
+        tr: Tr(user.lang),
+        id: id.map(|i| i.to_string()),
+        form,
+        territories: scoped_territories(state, scope).await?,
+        errors,
+    })?;
+    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(response)
+}
+
+fn see_other(to: String) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response()
+}
+
+/// `POST /customers`: creates a customer document as the server, on behalf of the user.
+pub async fn create(
+    State(state): State<AppState>,
+    user: WebUser,
+    axum::Form(form): axum::Form<CustomerForm>,
+) -> Result<Response, WebError> {
+    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
+    let mut base =
+        serde_json::to_value(Customer::default()).map_err(|e| WebError::Internal(e.to_string()))?;
+    if user.role == Role::Rep {
+        base["owner"] = json!(user.user_id.to_string());
+    }
+    let (_, value) = match check(Tr(user.lang), &form, &scope, &base) {
+        Ok(ok) => ok,
+        Err(errors) => return form_errors(&state, &user, &scope, None, form, errors).await,
+    };
+    let id = DocId::new();
+    match write::server_create(
+        &state.db,
+        &state.hub,
+        Kind::Customer,
+        id,
+        &value,
+        Some(user.user_id),
+    )
+    .await
+    {
+        Ok(_) => {}
+        Err(write::WriteError::Invalid(m)) => {
+            return form_errors(&state, &user, &scope, None, form, vec![m]).await;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let mut entry = AuditEntry::new("web.customer.create");
+    entry.user_id = Some(user.user_id);
+    entry.doc_id = Some(id.to_string());
+    entry.kind = Some(Kind::Customer.as_str().to_owned());
+    entry.verdict = Some("ok".into());
+    if let Err(e) = audit::record(&state.db, &entry).await {
+        tracing::error!(error = %e, "cannot write audit entry");
+    }
+    Ok(see_other(format!("/customers/{id}")))
+}
+
+/// `POST /customers/{id}`: edits a customer through the document path.
+pub async fn update(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<CustomerForm>,
+) -> Result<Response, WebError> {
+    let (id, scope) = scoped_customer(&state, &user, &id).await?;
+    let current = write::load_record(&state.db, id).await?;
+    let (territory, _) = match check(Tr(user.lang), &form, &scope, &current) {
+        Ok(ok) => ok,
+        Err(errors) => return form_errors(&state, &user, &scope, Some(id), form, errors).await,
+    };
+    // The form's fields are applied to the document as it is inside the write transaction, so
+    // fields the form does not show (contacts, custom fields) keep concurrent device edits.
+    let edit = form.clone();
+    let result = write::server_update(
+        &state.db,
+        &state.hub,
+        id,
+        Some(user.user_id),
+        "web.customer.update",
+        move |v| {
+            edit.apply(v, territory);
+            Ok(())
+        },
+    )
+    .await;
+    match result {
+        Ok(_) => Ok(see_other(format!("/customers/{id}"))),
+        Err(write::WriteError::Invalid(m)) => {
+            form_errors(&state, &user, &scope, Some(id), form, vec![m]).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,249 @@
+//! The web back office: server-rendered pages (askama templates under `server/templates/`) with
+//! htmx for partial updates, for office staff, managers and reps.
+//!
+//! - [`session`]: sign-in, sign-out, the session cookie and the [`session::WebUser`] every page
+//!   gets; routes other than `/login` and `/assets` go through [`session::require_session`];
+//! - [`csrf`]: the CSRF check of every state-changing request;
+//! - [`i18n`]: the message catalogue (zh-CN, English) and the language cookie;
+//! - [`dashboard`], [`customers`], [`history`], [`visits`], [`admin`]: the modules;
+//! - [`assets`]: vendored JavaScript (htmx) and our own CSS/JS, served from the binary.
+//!
+//! Every response carries the security headers of [`security_headers`]; no inline script.
+
+pub mod admin;
+pub mod assets;
+pub mod csrf;
+pub mod customers;
+pub mod dashboard;
+pub mod history;
+pub mod i18n;
+pub mod session;
+pub mod visits;
+
+use askama::Template;
+use axum::Router;
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, REFERRER_POLICY,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use fieldcrm_core::Role;
+
+use crate::db::DbError;
+use crate::startup::AppState;
+use crate::sync::write::WriteError;
+
+/// The Content-Security-Policy of every back-office response: only our own scripts and styles.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+    form-action 'self'; frame-ancestors 'none'";
+
+/// The back-office routes.
+pub fn router(state: AppState) -> Router<AppState> {
+    let protected = Router::new()
+        .route("/", get(dashboard::page))
+        .route("/logout", post(session::logout))
+        .route("/lang", post(i18n::switch))
+        .route("/customers", get(customers::list).post(customers::create))
+        .route("/customers/new", get(customers::new_form))
+        .route(
+            "/customers/{id}",
+            get(customers::card).post(customers::update),
+        )
+        .route("/customers/{id}/edit", get(customers::edit_form))
+        .route("/visits", get(visits::list))
+        .route("/admin/logins", get(admin::logins))
+        // route_layer: only matched routes; unknown paths stay plain 404s.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            session::require_session,
+        ));
+    Router::new()
+        .route("/login", get(session::login_form).post(session::login))
+        .route("/assets/{*path}", get(assets::serve))
+        .merge(protected)
+        .route_layer(axum::middleware::map_response(security_headers))
+}
+
+/// Adds the security headers to every back-office response.
+pub async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if !h.contains_key(CACHE_CONTROL) {
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Whether a role may use the back office (engineers and partners use the phone app).
+pub fn may_use_back_office(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Manager | Role::Office | Role::Rep)
+}
+
+/// Whether the request was sent by htmx (`HX-Request: true`).
+pub fn is_htmx(headers: &HeaderMap) -> bool {
+    headers
+        .get("hx-request")
+        .is_some_and(|v| v.as_bytes() == b"true")
+}
+
+/// An error of a back-office handler, rendered as a page (or a redirect to `/login`).
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// No valid session: pages redirect to `/login`, htmx requests get 401.
+    #[error("not signed in")]
+    Unauthenticated {
+        /// Whether the request came from htmx.
+        htmx: bool,
+    },
+    /// 403: a missing or wrong CSRF token.
+    #[error("invalid or missing CSRF token")]
+    Csrf,
+    /// 403: the role may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// 404.
+    #[error("not found")]
+    NotFound,
+    /// 400.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 500, details logged only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<DbError> for WebError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound(_) => WebError::NotFound,
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<WriteError> for WebError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::NotFound(_) => WebError::NotFound,
+            WriteError::Invalid(m) => WebError::BadRequest(m),
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<askama::Error> for WebError {
+    fn from(e: askama::Error) -> Self {
+        WebError::Internal(e.to_string())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    status: u16,
+    zh: &'static str,
+    en: &'static str,
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, zh, en) = match &self {
+            WebError::Unauthenticated { htmx: false } => {
+                return (StatusCode::SEE_OTHER, [(LOCATION, "/login")]).into_response();
+            }
+            WebError::Unauthenticated { htmx: true } => {
+                (StatusCode::UNAUTHORIZED, "请先登录", "Please sign in first")
+            }
+            WebError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "请求已过期或无效，请刷新页面后重试",
+                "The form expired or is invalid; reload the page and try again",
+            ),
+            WebError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "您没有权限访问此页面",
+                "You are not allowed to open this page",
+            ),
+            WebError::NotFound => (StatusCode::NOT_FOUND, "未找到", "Not found"),
+            WebError::BadRequest(_) => (StatusCode::BAD_REQUEST, "请求无效", "Invalid request"),
+            WebError::Internal(e) => {
+                tracing::error!(error = %e, "back-office request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "服务器内部错误",
+                    "Internal server error",
+                )
+            }
+        };
+        let page = ErrorPage {
+            status: status.as_u16(),
+            zh,
+            en,
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, [(CONTENT_TYPE, "text/plain; charset=utf-8")], en).into_response(),
+        }
+    }
+}
+
+/// Renders a template as an HTML response.
+pub fn render<T: Template>(t: &T) -> Result<Response, WebError> {
+    Ok(Html(t.render()?).into_response())
+}
+
+/// Formats unix milliseconds as local `YYYY-MM-DD HH:MM` (empty for `None`).
+pub fn fmt_ms(ms: Option<i64>) -> String {
+    use chrono::TimeZone;
+    ms.and_then(|ms| chrono::Local.timestamp_millis_opt(ms).single())
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// The shell every page shares: the user, the language, the CSRF token and the active module.
+#[derive(Clone, Debug)]
+pub struct Shell {
+    /// The message catalogue of the page's language.
+    pub tr: i18n::Tr,
+    /// The signed-in user's display name.
+    pub user_name: String,
+    /// The signed-in user's role (translated).
+    pub role: &'static str,
+    /// The session's CSRF token, for forms and `hx-headers`.
+    pub csrf: String,
+    /// Which navigation entry is active.
+    pub active: &'static str,
+    /// Whether the administration entries are shown.
+    pub is_admin: bool,
+    /// The current path and query (where the language switch returns to).
+    pub back: String,
+}
+
+impl Shell {
+    /// The shell for `user` on module `active`.
+    pub fn new(user: &session::WebUser, active: &'static str) -> Shell {
+        let tr = i18n::Tr(user.lang);
+        Shell {
+            tr,
+            user_name: user.display_name.clone(),
+            role: tr.t(match user.role {
+                Role::Admin => "role.admin",
+                Role::Manager => "role.manager",
+                Role::Office => "role.office",
+                Role::Rep => "role.rep",
+                Role::Engineer => "role.engineer",
+                Role::Partner => "role.partner",
+            }),
+            csrf: user.csrf.clone(),
+            active,
+            is_admin: user.role == Role::Admin,
+            back: user.path.clone(),
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! The back office in headless Chromium (Debian's `chromium` + `chromedriver`, driven over
+//! WebDriver with fantoccini): sign in as `office`, switch to English and back, search the
+//! customer list, open a card, edit a field and find the change in the history tab. Saves
+//! screenshots of the dashboard, the customer list and the card's history to `docs/screenshots/`.
+//!
+//! Without Chromium (see `scripts/ensure-browser.sh`) the test prints a loud SKIPPED, and fails
+//! when `CI` is set.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use fieldcrm_core::DocId;
+use fieldcrm_core::document::Kind;
+use fieldcrm_server::demo_data;
+use fieldcrm_server::sync::write;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::helpers::spawn_app;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const WAIT: Duration = Duration::from_secs(15);
+
+fn screenshots_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
+}
+
+/// Starts chromedriver on a free port; returns the child and its URL once it says it listens.
+async fn start_chromedriver() -> (tokio::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = tokio::process::Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start chromedriver");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    tokio::time::timeout(WAIT, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("started successfully") {
+                return;
+            }
+        }
+        panic!("chromedriver exited before it was ready");
+    })
+    .await
+    .expect("chromedriver ready");
+    // Keep draining its output so it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+async fn browser(webdriver: &str, profile: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("chrome"));
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--no-first-run", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1366,900",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(webdriver)
+        .await
+        .expect("WebDriver session")
+}
+
+async fn wait_for(c: &Client, xpath: &str) -> fantoccini::elements::Element {
+    match c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(xpath))
+        .await
+    {
+        Ok(e) => e,
+        Err(e) => {
+            let source = c.source().await.unwrap_or_default();
+            panic!("waiting for {xpath}: {e}\n--- page ---\n{source}");
+        }
+    }
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    let dir = screenshots_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn office_signs_in_searches_edits_and_sees_history_in_chromium() {
+    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
+        let msg = "SKIPPED: browser test — /usr/bin/chromium or /usr/bin/chromedriver missing \
+                   (run scripts/ensure-browser.sh)";
+        eprintln!(
+            "\n{}\n!!! {msg} !!!\n{}\n",
+            "!".repeat(100),
+            "!".repeat(100)
+        );
+        assert!(std::env::var_os("CI").is_none(), "{msg}");
+        return;
+    }
+    let app = spawn_app().await;
+    let s = &app.seed;
+    let mut cities = demo_data::cities(s.shanghai, s.hangzhou, s.beijing);
+    for (c, rep) in cities.iter_mut().zip(["rep.sh", "rep.hz", "rep.bj"]) {
+        c.rep = s.users.get(rep).copied();
+    }
+    demo_data::seed_customers(&app.db, &app.state.hub, &cities, 25, 2026)
+        .await
+        .unwrap();
+    let id = DocId::new();
+    write::server_create(
+        &app.db,
+        &app.state.hub,
+        Kind::Customer,
+        id,
+        &json!({"name": "浏览器测试客户 Browser Co", "code": "C-BROWSER-1", "tier": "B",
+                "phones": ["021-6000 1234"], "territory": s.shanghai.to_string(),
+                "owner": s.users["rep.sh"].to_string()}),
+        s.users.get("rep.sh").copied(),
+    )
+    .await
+    .unwrap();
+
+    let (mut driver, webdriver) = start_chromedriver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&webdriver, profile.path()).await;
+    let base = app.address.clone();
+
+    // Sign in.
+    c.goto(&format!("{base}/login")).await.unwrap();
+    c.find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys("office")
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("demo")
+        .await
+        .unwrap();
+    c.find(Locator::Id("login-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "//*[@id='fig-customers']").await;
+    wait_for(&c, "//a[@id='nav-dashboard'][normalize-space(.)='概览']").await;
+
+    // English and back.
+    c.find(Locator::Id("lang-switch"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(
+        &c,
+        "//a[@id='nav-dashboard'][normalize-space(.)='Dashboard']",
+    )
+    .await;
+    wait_for(&c, "//*[@id='current-user'][contains(., 'Office')]").await;
+    c.find(Locator::Id("lang-switch"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "//a[@id='nav-dashboard'][normalize-space(.)='概览']").await;
+    screenshot(&c, "dashboard.png").await;
+
+    // The customer list, then a search (htmx replaces only the table).
+    c.find(Locator::Id("nav-customers"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "//table[@id='customers']").await;
+    screenshot(&c, "customers.png").await;
+    c.find(Locator::Id("q"))
+        .await
+        .unwrap()
+        .send_keys("browser")
+        .await
+        .unwrap();
+    wait_for(&c, "//span[@id='total'][contains(., ': 1')]").await;
+    let link = wait_for(&c, "//table[@id='customers']//a[contains(., 'Browser Co')]").await;
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("q=browser")
+    );
+
+    // The card; edit the tier.
+    link.click().await.unwrap();
+    wait_for(&c, "//*[@id='customer-name'][contains(., 'Browser Co')]").await;
+    c.find(Locator::Id("edit-customer"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let tier = wait_for(&c, "//input[@id='f-tier']").await;
+    tier.clear().await.unwrap();
+    tier.send_keys("A").await.unwrap();
+    c.find(Locator::Id("save-customer"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "//*[@id='customer-name'][contains(., 'Browser Co')]").await;
+    assert_eq!(write::load_record(&app.db, id).await.unwrap()["tier"], "A");
+
+    // The history tab (htmx) lists the change, by the office user.
+    c.find(Locator::Id("tab-history"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(
+        &c,
+        "//table[@id='history']//div[@class='change'][span[@class='old']='B'][span[@class='new']='A']",
+    )
+    .await;
+    wait_for(&c, "//table[@id='history']//td[contains(., '内勤 Office')]").await;
+    screenshot(&c, "customer-history.png").await;
+
+    c.close().await.unwrap();
+    let _ = driver.kill().await;
+}
