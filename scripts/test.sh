@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of fieldcrm on a fresh machine: formatting, clippy, the unit tests, the
-# server's API tests and the end-to-end scenarios, on SQLite and on PostgreSQL.
+# server's API tests and the end-to-end scenarios, on SQLite and on PostgreSQL; then the generated
+# Kotlin bindings on the JVM against the real library and a demo server (scripts/kotlin-test.sh).
 #
 # PostgreSQL: if it is installed but stopped, it is started. When it is reachable the PostgreSQL
 # variants of every storage and end-to-end test run (and must pass: FIELDCRM_REQUIRE_PG=1); when it
@@ -47,10 +48,22 @@ set +e
 cargo test --workspace 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-# One closing line over every test binary (cargo prints one "test result" per binary).
+
+say "Kotlin bindings on the JVM (scripts/kotlin-test.sh)"
+set +e
+./scripts/kotlin-test.sh 2>&1 | tee -a "$log"
+kotlin_status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -eq 0 ]; then status=$kotlin_status; fi
+# One closing line over every test binary (cargo prints one "test result" per binary) and the
+# Kotlin test (its own "N passed, N failed" line).
 summary=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+               /^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 }
                END { printf "%d passed, %d failed", p, f }' "$log")
 rm -f "$log"
+if [ "$kotlin_status" -ne 0 ]; then
+  echo "!!! the Kotlin bindings test FAILED (exit $kotlin_status) !!!"
+fi
 if [ -z "${FIELDCRM_REQUIRE_PG:-}" ]; then
   echo "!!! PostgreSQL variants were SKIPPED (PostgreSQL not reachable) !!!"
 fi
