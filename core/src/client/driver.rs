@@ -286,7 +286,13 @@ impl SyncSession {
                 let doc = crate::document::load(&d.data)?;
                 let synced = merge_synced(&doc, &[], &server_heads);
                 let projection = super::projection::Projection::of(d.kind, &doc)?;
-                fresh.push(store::NewDoc { id: d.doc, kind: d.kind, data: d.data.into_vec(), synced, projection });
+                fresh.push(store::NewDoc {
+                    id: d.doc,
+                    kind: d.kind,
+                    data: d.data.into_vec(),
+                    synced,
+                    projection,
+                });
                 continue;
             }
             match store::load_doc(&mut tx, d.doc).await? {

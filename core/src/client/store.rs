@@ -572,7 +572,8 @@ pub(crate) async fn existing_ids(
 ) -> Result<std::collections::HashSet<DocId>, ClientError> {
     let mut out = std::collections::HashSet::new();
     for chunk in ids.chunks(500) {
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT id FROM documents WHERE id IN (");
+        let mut q =
+            sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT id FROM documents WHERE id IN (");
         let mut list = q.separated(", ");
         for id in chunk {
             list.push_bind(id.to_string());
@@ -589,7 +590,10 @@ pub(crate) async fn existing_ids(
 /// Inserts documents new to the device with their projection rows, a few multi-row statements
 /// per batch instead of three statements per document (the first sync brings thousands).
 /// Documents straight from the server have nothing pending.
-pub(crate) async fn insert_new_docs(conn: &mut SqliteConnection, docs: Vec<NewDoc>) -> Result<(), ClientError> {
+pub(crate) async fn insert_new_docs(
+    conn: &mut SqliteConnection,
+    docs: Vec<NewDoc>,
+) -> Result<(), ClientError> {
     let now = now_ms();
     for chunk in docs.chunks(200) {
         let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
