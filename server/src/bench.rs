@@ -76,6 +76,22 @@ pub struct DeviceRun {
     pub peak_rss_kib: u64,
     /// Resident memory after opening the empty store, before syncing, KiB.
     pub baseline_rss_kib: u64,
+    /// CPU time (user + system) the device process spent in the sync, ms.
+    pub sync_cpu_ms: u64,
+}
+
+/// CPU time (user + system) of a process so far, ms (from `/proc/<pid>/stat`, 100 Hz ticks).
+fn proc_cpu_ms(pid: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let utime: u64 = f.get(11)?.parse().ok()?;
+            let stime: u64 = f.get(12)?.parse().ok()?;
+            Some((utime + stime) * 10)
+        })
+        .unwrap_or(0)
 }
 
 /// `VmHWM` (peak) or `VmRSS` of a process, KiB.
@@ -110,9 +126,11 @@ pub async fn device(args: BenchDeviceArgs) -> anyhow::Result<()> {
                 .await?;
         }
     }
+    let cpu0 = proc_cpu_ms("self");
     let t = Instant::now();
     let report = client.sync_once().await?;
     let sync_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let sync_cpu_ms = proc_cpu_ms("self").saturating_sub(cpu0);
     let held = client.list_customers(None, u32::MAX, 0).await?.len();
     let run = DeviceRun {
         sync_ms,
@@ -120,6 +138,7 @@ pub async fn device(args: BenchDeviceArgs) -> anyhow::Result<()> {
         held,
         peak_rss_kib: proc_kib("self", "VmHWM:"),
         baseline_rss_kib: baseline,
+        sync_cpu_ms,
     };
     println!("{}", serde_json::to_string(&run)?);
     Ok(())
@@ -245,7 +264,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let server_idle_kib = proc_kib(&server_pid, "VmRSS:");
 
     let home = dir.join("device");
+    let server_cpu0 = proc_cpu_ms(&server_pid);
     let first = run_device(&exe, &home, Some(&server_url), 0)?;
+    let server_sync_cpu_ms = proc_cpu_ms(&server_pid).saturating_sub(server_cpu0);
     let server_peak_kib = proc_kib(&server_pid, "VmHWM:");
 
     // Remote edits while the device is offline, through the server's own write path.
@@ -276,6 +297,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             "bytes": first.report.bytes_received,
             "frames": first.report.frames_received,
             "docs": first.report.docs_received,
+            "device_cpu_ms": first.sync_cpu_ms,
+            "server_cpu_ms": server_sync_cpu_ms,
             "device_peak_rss_kib": first.peak_rss_kib,
             "device_baseline_rss_kib": first.baseline_rss_kib,
             "server_idle_rss_kib": server_idle_kib,

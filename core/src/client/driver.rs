@@ -278,23 +278,20 @@ impl SyncSession {
         let mut tx = self.store.begin().await?;
         let ids: Vec<DocId> = docs.iter().map(|d| d.doc).collect();
         let held = store::existing_ids(&mut tx, &ids).await?;
-        let mut fresh = Vec::new();
-        for d in docs {
+        let (known, new): (Vec<DocData>, Vec<DocData>) =
+            docs.into_iter().partition(|d| held.contains(&d.doc));
+        // Documents new to the device (a first install brings thousands): loading them and
+        // computing their projection is CPU work, spread over the cores off the async runtime.
+        let fresh = if new.is_empty() {
+            Vec::new()
+        } else {
+            tokio::task::spawn_blocking(move || prepare_new_docs(new))
+                .await
+                .map_err(|e| ClientError::Storage(format!("preparing documents: {e}")))??
+        };
+        for d in known {
             let server_heads = protocol::hashes_from_wire(&d.heads)
                 .ok_or_else(|| ClientError::Protocol("malformed heads in docs frame".into()))?;
-            if !held.contains(&d.doc) {
-                let doc = crate::document::load(&d.data)?;
-                let synced = merge_synced(&doc, &[], &server_heads);
-                let projection = super::projection::Projection::of(d.kind, &doc)?;
-                fresh.push(store::NewDoc {
-                    id: d.doc,
-                    kind: d.kind,
-                    data: d.data.into_vec(),
-                    synced,
-                    projection,
-                });
-                continue;
-            }
             match store::load_doc(&mut tx, d.doc).await? {
                 Some(mut s) => {
                     if s.kind != d.kind {
@@ -446,6 +443,62 @@ fn reject_code_name(code: RejectCode) -> &'static str {
         RejectCode::KindMismatch => "kind_mismatch",
         RejectCode::TooLarge => "too_large",
     }
+}
+
+/// Loads documents new to the device and computes their projection rows, on all cores.
+fn prepare_new_docs(docs: Vec<DocData>) -> Result<Vec<store::NewDoc>, ClientError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = docs.len().div_ceil(threads).max(1);
+    let results: Vec<Result<Vec<store::NewDoc>, ClientError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = docs
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(prepare_new_doc)
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(ClientError::Document("a worker thread failed".into())))
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(docs.len());
+    for r in results {
+        out.extend(r?);
+    }
+    Ok(out)
+}
+
+fn prepare_new_doc(d: &DocData) -> Result<store::NewDoc, ClientError> {
+    let server_heads = protocol::hashes_from_wire(&d.heads)
+        .ok_or_else(|| ClientError::Protocol("malformed heads in docs frame".into()))?;
+    let doc = crate::document::load(&d.data)?;
+    // A document new to the device is exactly the server's: its heads are synced. (Cheap check
+    // first: `merge_synced` walks the change graph.)
+    let mut heads = doc.get_heads();
+    heads.sort_unstable();
+    let mut wanted = server_heads.clone();
+    wanted.sort_unstable();
+    let synced = if heads == wanted {
+        heads
+    } else {
+        merge_synced(&doc, &[], &server_heads)
+    };
+    Ok(store::NewDoc {
+        id: d.doc,
+        kind: d.kind,
+        data: d.data.to_vec(),
+        synced,
+        projection: super::projection::Projection::of(d.kind, &doc)?,
+    })
 }
 
 // ----- tokens and connection -----
