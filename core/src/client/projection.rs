@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ClientError;
 use crate::document::{self, Kind};
-use crate::domain::{Customer, Visit};
+use crate::domain::Visit;
 use crate::ids::{CustomerId, TerritoryId, UserId, VisitId};
 
 /// One customer in a list (a row of the `customers` projection).
@@ -67,11 +67,55 @@ pub struct VisitSummary {
     pub updated_at: i64,
 }
 
+/// The fields of a customer its projection row needs. Hydrated instead of the whole record:
+/// a first install computes thousands of these.
+#[derive(Debug, Clone, Default, PartialEq, autosurgeon::Hydrate)]
+pub(crate) struct CustomerRow {
+    #[autosurgeon(missing = "Default::default")]
+    pub(crate) name: String,
+    #[autosurgeon(missing = "Default::default")]
+    pub(crate) code: String,
+    #[autosurgeon(missing = "Default::default")]
+    pub(crate) tier: String,
+    #[autosurgeon(missing = "Default::default")]
+    pub(crate) industry: String,
+    #[autosurgeon(missing = "Default::default")]
+    pub(crate) phones: Vec<String>,
+    #[autosurgeon(missing = "Default::default")]
+    pub(crate) email: String,
+    #[autosurgeon(missing = "Default::default")]
+    pub(crate) address: AddressRow,
+    #[autosurgeon(missing = "Default::default")]
+    pub(crate) contacts: Vec<ContactRow>,
+    #[autosurgeon(missing = "Default::default")]
+    pub(crate) territory: Option<TerritoryId>,
+    #[autosurgeon(missing = "Default::default")]
+    pub(crate) owner: Option<UserId>,
+}
+
+/// The address fields of a [`CustomerRow`].
+#[derive(Debug, Clone, Default, PartialEq, autosurgeon::Hydrate)]
+pub(crate) struct AddressRow {
+    #[autosurgeon(missing = "Default::default")]
+    pub(crate) city: String,
+    #[autosurgeon(missing = "Default::default")]
+    pub(crate) district: String,
+}
+
+/// The contact fields of a [`CustomerRow`].
+#[derive(Debug, Clone, Default, PartialEq, autosurgeon::Hydrate)]
+pub(crate) struct ContactRow {
+    #[autosurgeon(missing = "Default::default")]
+    pub(crate) name: String,
+    #[autosurgeon(missing = "Default::default")]
+    pub(crate) phones: Vec<String>,
+}
+
 /// A projection row to write, by kind.
 #[derive(Debug, Clone)]
 pub(crate) enum Projection {
     /// A `customers` row (without id, pending, updated_at, which the store adds).
-    Customer(Box<Customer>),
+    Customer(Box<CustomerRow>),
     /// A `visits` row.
     Visit(Box<Visit>),
 }
@@ -80,7 +124,11 @@ impl Projection {
     /// Hydrates the record of `kind` from `doc`.
     pub(crate) fn of(kind: Kind, doc: &Automerge) -> Result<Self, ClientError> {
         Ok(match kind {
-            Kind::Customer => Projection::Customer(Box::new(document::hydrate(doc)?)),
+            Kind::Customer => {
+                Projection::Customer(Box::new(autosurgeon::hydrate(doc).map_err(|e| {
+                    ClientError::Document(format!("customer does not hydrate: {e}"))
+                })?))
+            }
             Kind::Visit => Projection::Visit(Box::new(document::hydrate(doc)?)),
         })
     }
@@ -88,7 +136,7 @@ impl Projection {
 
 /// The lowercased search text of a customer: name, code, phones, e-mail, contact names and
 /// phones, city and district.
-pub(crate) fn customer_search(c: &Customer) -> String {
+pub(crate) fn customer_search(c: &CustomerRow) -> String {
     let mut parts: Vec<&str> = vec![&c.name, &c.code, &c.email, &c.address.city];
     parts.push(&c.address.district);
     parts.extend(c.phones.iter().map(String::as_str));

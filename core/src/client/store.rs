@@ -23,7 +23,7 @@ use sqlx::{Row, Transaction};
 use super::ClientError;
 use super::projection::{CustomerSummary, Projection, VisitSummary, customer_search, visit_search};
 use crate::document::Kind;
-use crate::domain::{Customer, Visit};
+use crate::domain::Visit;
 use crate::ids::{CustomerId, DocId, VisitId};
 
 /// The store's file name inside the client home.
@@ -608,7 +608,7 @@ pub(crate) async fn insert_new_docs(
                 .push_bind(now);
         });
         q.build().execute(&mut *conn).await?;
-        let customers: Vec<(DocId, &Customer)> = chunk
+        let customers: Vec<(DocId, &super::projection::CustomerRow)> = chunk
             .iter()
             .filter_map(|d| match &d.projection {
                 Projection::Customer(c) => Some((d.id, c.as_ref())),
