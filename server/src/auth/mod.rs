@@ -4,6 +4,7 @@
 
 pub mod jwt;
 pub mod password;
+pub mod permissions;
 pub mod throttle;
 
 use fieldcrm_core::{DeviceId, Role, UserId};

@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 
+use crate::auth::permissions::Permission;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use fieldcrm_core::Role;
 
 use super::i18n::Tr;
 use super::session::WebUser;
@@ -13,6 +13,11 @@ use super::{Shell, WebError, fmt_ms, render};
 use crate::db::audit::{self, AuditFilter};
 use crate::db::users;
 use crate::startup::AppState;
+
+/// The administration routes.
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/admin/logins", axum::routing::get(logins))
+}
 
 /// A login log row.
 #[derive(Debug)]
@@ -33,9 +38,7 @@ struct Page {
 
 /// `GET /admin/logins`: the last 200 sign-ins and sign-outs (web and devices). Admin only.
 pub async fn logins(State(state): State<AppState>, user: WebUser) -> Result<Response, WebError> {
-    if user.role != Role::Admin {
-        return Err(WebError::Forbidden);
-    }
+    user.require(Permission::AuditView)?;
     let names: HashMap<_, _> = users::list(&state.db)
         .await?
         .into_iter()

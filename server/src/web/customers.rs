@@ -20,12 +20,23 @@ use super::history::{self, Via, Who};
 use super::i18n::Tr;
 use super::session::WebUser;
 use super::{Shell, WebError, fmt_ms, is_htmx, render};
+use crate::auth::permissions::Permission;
 use crate::db::audit::{self, AuditEntry};
 use crate::db::customers_query::{self, CustomerFilter, CustomerSort, VisitFilter};
 use crate::db::territories::{self, ScopeTerritories, Territory};
 use crate::db::{documents, users};
 use crate::startup::AppState;
 use crate::sync::write;
+
+/// The customer routes.
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/customers", get(list).post(create))
+        .route("/customers/new", get(new_form))
+        .route("/customers/{id}", get(card).post(update))
+        .route("/customers/{id}/edit", get(edit_form))
+}
 
 /// Rows per page of the customer list.
 pub const PAGE_SIZE: i64 = 25;
@@ -120,6 +131,7 @@ pub async fn list(
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, WebError> {
+    user.require(Permission::CustomersView)?;
     let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
     let territory = match query.territory.trim() {
         "" => None,
@@ -302,6 +314,7 @@ pub async fn card(
     Path(id): Path<String>,
     Query(q): Query<CardQuery>,
 ) -> Result<Response, WebError> {
+    user.require(Permission::CustomersView)?;
     let (id, scope) = scoped_customer(&state, &user, &id).await?;
     let tr = Tr(user.lang);
     let c = load_customer(&state, id).await?;
@@ -551,6 +564,7 @@ struct FormPage {
 
 /// `GET /customers/new`.
 pub async fn new_form(State(state): State<AppState>, user: WebUser) -> Result<Response, WebError> {
+    user.require(Permission::CustomersEdit)?;
     let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
     let territories = scoped_territories(&state, &scope).await?;
     let mut form = CustomerForm {
@@ -576,6 +590,7 @@ pub async fn edit_form(
     user: WebUser,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
+    user.require(Permission::CustomersEdit)?;
     let (id, scope) = scoped_customer(&state, &user, &id).await?;
     let c = load_customer(&state, id).await?;
     render(&FormPage {
@@ -648,6 +663,7 @@ pub async fn create(
     user: WebUser,
     axum::Form(form): axum::Form<CustomerForm>,
 ) -> Result<Response, WebError> {
+    user.require(Permission::CustomersEdit)?;
     let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
     let mut base =
         serde_json::to_value(Customer::default()).map_err(|e| WebError::Internal(e.to_string()))?;
@@ -693,6 +709,7 @@ pub async fn update(
     Path(id): Path<String>,
     axum::Form(form): axum::Form<CustomerForm>,
 ) -> Result<Response, WebError> {
+    user.require(Permission::CustomersEdit)?;
     let (id, scope) = scoped_customer(&state, &user, &id).await?;
     let current = write::load_record(&state.db, id).await?;
     let (territory, _) = match check(Tr(user.lang), &form, &scope, &current) {

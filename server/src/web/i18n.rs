@@ -64,8 +64,7 @@ pub struct Tr(pub Lang);
 impl Tr {
     /// The message for `key` (the key itself if unknown; a test keeps that from happening).
     pub fn t(&self, key: &str) -> &'static str {
-        MESSAGES
-            .iter()
+        messages()
             .find(|(k, _, _)| *k == key)
             .map_or("?", |(_, zh, en)| match self.0 {
                 Lang::Zh => zh,
@@ -76,7 +75,7 @@ impl Tr {
     /// The label of a customer field path (for history), or the path itself.
     pub fn field(&self, path: &str) -> String {
         let key = format!("field.{path}");
-        if MESSAGES.iter().any(|(k, _, _)| *k == key) {
+        if messages().any(|(k, _, _)| *k == key) {
             self.t(&key).to_owned()
         } else {
             path.to_owned()
@@ -116,7 +115,16 @@ pub async fn switch(
     Ok(response)
 }
 
-/// (key, zh-CN, English).
+/// Every catalogue: the shell's and common messages ([`MESSAGES`]) and one per module that has
+/// its own (a module adds its `MESSAGES` here). Keys are unique across all of them (tested).
+pub const CATALOGUES: &[&[(&str, &str, &str)]] = &[MESSAGES];
+
+/// Every message of every catalogue.
+pub fn messages() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    CATALOGUES.iter().flat_map(|c| c.iter())
+}
+
+/// (key, zh-CN, English): the shell's and the first modules' messages.
 pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("app.title", "FieldCRM 后台", "FieldCRM back office"),
     ("nav.dashboard", "概览", "Dashboard"),
@@ -278,7 +286,7 @@ mod tests {
     #[test]
     fn catalogue_is_complete_and_unique() {
         let mut keys = BTreeSet::new();
-        for (k, zh, en) in MESSAGES {
+        for (k, zh, en) in messages() {
             assert!(keys.insert(*k), "duplicate key {k}");
             assert!(!zh.trim().is_empty() && !en.trim().is_empty(), "{k}");
         }
@@ -287,11 +295,19 @@ mod tests {
     #[test]
     fn every_key_used_in_templates_and_code_exists() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        fn read_tree(dir: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    read_tree(&path, out);
+                } else {
+                    out.push(std::fs::read_to_string(path).unwrap());
+                }
+            }
+        }
         let mut sources = Vec::new();
         for dir in ["templates", "src/web"] {
-            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-                sources.push(std::fs::read_to_string(entry.unwrap().path()).unwrap());
-            }
+            read_tree(&root.join(dir), &mut sources);
         }
         let mut used = 0;
         for text in sources {
@@ -301,7 +317,7 @@ mod tests {
                 if key.contains('.') {
                     used += 1;
                     assert!(
-                        MESSAGES.iter().any(|(k, _, _)| *k == key),
+                        messages().any(|(k, _, _)| *k == key),
                         "missing message {key}"
                     );
                 }

@@ -42,19 +42,14 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 
 /// The back-office routes.
 pub fn router(state: AppState) -> Router<AppState> {
+    // Each module contributes its own routes; a new module adds one `merge` line here.
     let protected = Router::new()
         .route("/", get(dashboard::page))
         .route("/logout", post(session::logout))
         .route("/lang", post(i18n::switch))
-        .route("/customers", get(customers::list).post(customers::create))
-        .route("/customers/new", get(customers::new_form))
-        .route(
-            "/customers/{id}",
-            get(customers::card).post(customers::update),
-        )
-        .route("/customers/{id}/edit", get(customers::edit_form))
-        .route("/visits", get(visits::list))
-        .route("/admin/logins", get(admin::logins))
+        .merge(customers::routes())
+        .merge(visits::routes())
+        .merge(admin::routes())
         // route_layer: only matched routes; unknown paths stay plain 404s.
         .route_layer(axum::middleware::from_fn_with_state(
             state,

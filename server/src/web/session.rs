@@ -4,6 +4,7 @@
 //! session, refuses roles that use the phone app, checks CSRF on state-changing requests and
 //! hands the handler a [`WebUser`].
 
+use crate::auth::permissions::{Permission, default_permissions};
 use askama::Template;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
@@ -49,6 +50,22 @@ pub struct WebUser {
     pub lang: Lang,
     /// The request's path and query.
     pub path: String,
+}
+
+impl WebUser {
+    /// Whether the user has `permission`.
+    pub fn can(&self, permission: Permission) -> bool {
+        default_permissions(self.role).contains(&permission)
+    }
+
+    /// `Ok` if the user has `permission`, else [`WebError::Forbidden`] (HTTP 403).
+    pub fn require(&self, permission: Permission) -> Result<(), WebError> {
+        if self.can(permission) {
+            Ok(())
+        } else {
+            Err(WebError::Forbidden)
+        }
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for WebUser {

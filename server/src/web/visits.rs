@@ -12,9 +12,15 @@ use serde::{Deserialize, Serialize};
 use super::i18n::Tr;
 use super::session::WebUser;
 use super::{Shell, WebError, fmt_ms, is_htmx, render};
+use crate::auth::permissions::Permission;
 use crate::db::customers_query::{self, VisitFilter};
 use crate::db::territories;
 use crate::startup::AppState;
+
+/// The visit routes.
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/visits", axum::routing::get(list))
+}
 
 /// Rows per page.
 pub const PAGE_SIZE: i64 = 50;
@@ -105,6 +111,7 @@ pub async fn list(
     headers: HeaderMap,
     Query(query): Query<VisitQuery>,
 ) -> Result<Response, WebError> {
+    user.require(Permission::VisitsView)?;
     let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
     let rep = match query.rep.trim() {
         "" => None,

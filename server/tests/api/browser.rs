@@ -20,16 +20,16 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::helpers::spawn_app;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const WAIT: Duration = Duration::from_secs(15);
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
+pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub(crate) const WAIT: Duration = Duration::from_secs(15);
 
-fn screenshots_dir() -> PathBuf {
+pub(crate) fn screenshots_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
 }
 
 /// Starts chromedriver on a free port; returns the child and its URL once it says it listens.
-async fn start_chromedriver() -> (tokio::process::Child, String) {
+pub(crate) async fn start_chromedriver() -> (tokio::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -59,7 +59,7 @@ async fn start_chromedriver() -> (tokio::process::Child, String) {
     (child, format!("http://127.0.0.1:{port}"))
 }
 
-async fn browser(webdriver: &str, profile: &Path) -> Client {
+pub(crate) async fn browser(webdriver: &str, profile: &Path) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("chrome"));
     caps.insert(
@@ -81,7 +81,7 @@ async fn browser(webdriver: &str, profile: &Path) -> Client {
         .expect("WebDriver session")
 }
 
-async fn wait_for(c: &Client, xpath: &str) -> fantoccini::elements::Element {
+pub(crate) async fn wait_for(c: &Client, xpath: &str) -> fantoccini::elements::Element {
     match c
         .wait()
         .at_most(WAIT)
@@ -96,24 +96,33 @@ async fn wait_for(c: &Client, xpath: &str) -> fantoccini::elements::Element {
     }
 }
 
-async fn screenshot(c: &Client, name: &str) {
+pub(crate) async fn screenshot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     let dir = screenshots_dir();
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(name), png).unwrap();
 }
 
+/// Whether Chromium and ChromeDriver are installed. Without them a browser test prints a loud
+/// SKIPPED and returns — and fails when `CI` is set, so CI never passes without the browser.
+pub(crate) fn browser_available() -> bool {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return true;
+    }
+    let msg = "SKIPPED: browser test — /usr/bin/chromium or /usr/bin/chromedriver missing \
+               (run scripts/ensure-browser.sh)";
+    eprintln!(
+        "\n{}\n!!! {msg} !!!\n{}\n",
+        "!".repeat(100),
+        "!".repeat(100)
+    );
+    assert!(std::env::var_os("CI").is_none(), "{msg}");
+    false
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn office_signs_in_searches_edits_and_sees_history_in_chromium() {
-    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
-        let msg = "SKIPPED: browser test — /usr/bin/chromium or /usr/bin/chromedriver missing \
-                   (run scripts/ensure-browser.sh)";
-        eprintln!(
-            "\n{}\n!!! {msg} !!!\n{}\n",
-            "!".repeat(100),
-            "!".repeat(100)
-        );
-        assert!(std::env::var_os("CI").is_none(), "{msg}");
+    if !browser_available() {
         return;
     }
     let app = spawn_app().await;

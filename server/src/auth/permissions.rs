@@ -1,0 +1,122 @@
+//! Permissions: what a user may do in the back office and the REST API, checked server-side on
+//! every route. A role is a named set of [`Permission`]s; [`default_permissions`] is the set each
+//! built-in [`Role`] starts with (administration may define roles with other sets).
+
+use fieldcrm_core::Role;
+
+/// One thing a user may be allowed to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Permission {
+    /// See customers (within the data scope).
+    CustomersView,
+    /// Create and edit customers and contacts.
+    CustomersEdit,
+    /// Reassign territory and owner (single and bulk).
+    CustomersReassign,
+    /// Import customers from spreadsheets.
+    CustomersImport,
+    /// Export customer lists.
+    CustomersExport,
+    /// See visits.
+    VisitsView,
+    /// Users, their devices and roles.
+    AdminUsers,
+    /// Departments and territories.
+    AdminOrg,
+    /// Roles and their permission sets.
+    AdminRoles,
+    /// Data dictionary and custom fields.
+    AdminSchema,
+    /// The audit log (logins, sync verdicts, administrative changes).
+    AuditView,
+}
+
+impl Permission {
+    /// Every permission, in a stable order.
+    pub const ALL: [Permission; 11] = [
+        Permission::CustomersView,
+        Permission::CustomersEdit,
+        Permission::CustomersReassign,
+        Permission::CustomersImport,
+        Permission::CustomersExport,
+        Permission::VisitsView,
+        Permission::AdminUsers,
+        Permission::AdminOrg,
+        Permission::AdminRoles,
+        Permission::AdminSchema,
+        Permission::AuditView,
+    ];
+
+    /// The stable name stored in SQL (`customers.view`, …).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Permission::CustomersView => "customers.view",
+            Permission::CustomersEdit => "customers.edit",
+            Permission::CustomersReassign => "customers.reassign",
+            Permission::CustomersImport => "customers.import",
+            Permission::CustomersExport => "customers.export",
+            Permission::VisitsView => "visits.view",
+            Permission::AdminUsers => "admin.users",
+            Permission::AdminOrg => "admin.org",
+            Permission::AdminRoles => "admin.roles",
+            Permission::AdminSchema => "admin.schema",
+            Permission::AuditView => "audit.view",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// The permissions a built-in role has unless administration says otherwise.
+pub fn default_permissions(role: Role) -> &'static [Permission] {
+    use Permission as P;
+    match role {
+        Role::Admin => &Permission::ALL,
+        Role::Manager => &[
+            P::CustomersView,
+            P::CustomersEdit,
+            P::CustomersReassign,
+            P::CustomersImport,
+            P::CustomersExport,
+            P::VisitsView,
+            P::AuditView,
+        ],
+        Role::Office => &[
+            P::CustomersView,
+            P::CustomersEdit,
+            P::CustomersReassign,
+            P::CustomersImport,
+            P::CustomersExport,
+            P::VisitsView,
+        ],
+        Role::Rep => &[P::CustomersView, P::CustomersEdit, P::VisitsView],
+        Role::Engineer | Role::Partner => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        for p in Permission::ALL {
+            assert!(seen.insert(p.as_str()));
+            assert_eq!(Permission::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(Permission::parse("nope"), None);
+    }
+
+    #[test]
+    fn only_admins_administer() {
+        for role in Role::ALL {
+            let admin = default_permissions(role).contains(&Permission::AdminUsers);
+            assert_eq!(admin, role == Role::Admin, "{role}");
+        }
+        assert!(!default_permissions(Role::Rep).contains(&Permission::CustomersExport));
+    }
+}
