@@ -121,6 +121,31 @@ typed_id!(
     VisitId, "visit"
 );
 
+typed_id!(
+    /// An order document.
+    OrderId, "order"
+);
+typed_id!(
+    /// A line of an order (embedded; its id lets concurrent edits of different lines merge).
+    OrderLineId, "order line"
+);
+typed_id!(
+    /// A dispatch document: one visit of an engineer for a ticket.
+    DispatchId, "dispatch"
+);
+typed_id!(
+    /// A service ticket (a relational record in the back office).
+    TicketId, "ticket"
+);
+typed_id!(
+    /// An entry embedded in a document's list (work log entry, part used).
+    EntryId, "entry"
+);
+typed_id!(
+    /// A product of the catalog.
+    ProductId, "product"
+);
+
 macro_rules! doc_id_conversions {
     ($($name:ident),*) => {$(
         impl From<$name> for DocId {
@@ -135,7 +160,7 @@ macro_rules! doc_id_conversions {
         }
     )*};
 }
-doc_id_conversions!(CustomerId, VisitId);
+doc_id_conversions!(CustomerId, VisitId, OrderId, DispatchId);
 
 #[cfg(test)]
 mod tests {
