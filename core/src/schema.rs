@@ -373,12 +373,8 @@ impl Reference {
         required: Required,
     ) -> Vec<FieldError> {
         let empty = serde_json::Map::new();
-        let custom = |v: Option<&Value>| -> &serde_json::Map<String, Value> {
-            v.and_then(|v| v.get("custom"))
-                .and_then(Value::as_object)
-                .unwrap_or(&empty)
-        };
-        let (old, new) = (custom(before), custom(Some(after)));
+        let old = custom_map(before).unwrap_or(&empty);
+        let new = custom_map(Some(after)).unwrap_or(&empty);
         let mut errors = Vec::new();
         for (key, value) in new {
             if old.get(key) == Some(value) {
@@ -461,6 +457,13 @@ impl Reference {
             }
         }
     }
+}
+
+/// The `custom` map of a record's typed JSON.
+fn custom_map(record: Option<&Value>) -> Option<&serde_json::Map<String, Value>> {
+    record
+        .and_then(|v| v.get("custom"))
+        .and_then(Value::as_object)
 }
 
 /// Checks a field or list key: 1–[`MAX_KEY_LEN`] characters `[a-z0-9_]`, starting with a letter.

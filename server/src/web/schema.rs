@@ -239,8 +239,7 @@ struct ListPage {
     errors: Vec<String>,
 }
 
-async fn render_list(
-    state: &AppState,
+fn render_list(
     user: &WebUser,
     list: &DictList,
     new_entry: Option<EntryForm>,
@@ -293,7 +292,7 @@ pub async fn list_page(
 ) -> Result<Response, WebError> {
     user.require(Permission::AdminSchema)?;
     let list = load_list(&state, &key).await?;
-    render_list(&state, &user, &list, None, Vec::new()).await
+    render_list(&user, &list, None, Vec::new())
 }
 
 /// `POST /admin/dictionary/{list}`: renames a list.
@@ -307,7 +306,7 @@ pub async fn rename_list(
     let list = load_list(&state, &key).await?;
     let errors = check_names(Tr(user.lang), &form.name_zh, &form.name_en);
     if !errors.is_empty() {
-        return Ok(unprocessable(render_list(&state, &user, &list, None, errors).await?));
+        return Ok(unprocessable(render_list(&user, &list, None, errors)?));
     }
     schema::rename_list(&state.db, &key, form.name_zh.trim(), form.name_en.trim()).await?;
     record_audit(
@@ -374,7 +373,7 @@ pub async fn add_entry(
         Err(errors) => errors,
     };
     Ok(unprocessable(
-        render_list(&state, &user, &list, Some(form), errors).await?,
+        render_list(&user, &list, Some(form), errors)?,
     ))
 }
 
@@ -407,7 +406,7 @@ pub async fn update_entry(
             Ok(see_other(format!("/admin/dictionary/{key}")))
         }
         Err(errors) => Ok(unprocessable(
-            render_list(&state, &user, &list, None, errors).await?,
+            render_list(&user, &list, None, errors)?,
         )),
     }
 }
