@@ -165,7 +165,7 @@ pub fn read(
             Ok(v) => {
                 values.insert(d.key.clone(), v);
             }
-            Err(e) => errors.push(format!("{label}: {}", invalid_message(tr, d.field_type, &e.message))),
+            Err(_) => errors.push(format!("{label}: {}", invalid_message(tr, d.field_type))),
         }
     }
     if errors.is_empty() {
@@ -175,9 +175,9 @@ pub fn read(
     }
 }
 
-fn invalid_message(tr: Tr, t: FieldType, detail: &str) -> String {
+fn invalid_message(tr: Tr, t: FieldType) -> String {
     let key = match t {
-        FieldType::Text => return detail.to_owned(),
+        FieldType::Text => "schema.invalid_text",
         FieldType::Number => "schema.invalid_number",
         FieldType::Date => "schema.invalid_date",
         FieldType::Choice => "schema.invalid_choice",

@@ -803,6 +803,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "A choice field needs a dictionary list",
     ),
     ("schema.required", "必填", "is required"),
+    (
+        "schema.invalid_text",
+        "最多 1000 个字符，且只能一行",
+        "at most 1000 characters on one line",
+    ),
     ("schema.invalid_number", "不是有效的数字", "is not a number"),
     (
         "schema.invalid_date",
