@@ -5,6 +5,8 @@
 //! - [`domain`]: the records kept as Automerge documents (customer, visit) and their value types;
 //! - [`document`]: the kind-generic document machinery (hydrate, diff, compensate);
 //! - [`policy`]: who may write which field of which kind;
+//! - [`schema`]: reference data (data dictionary, custom field definitions) and the rules of
+//!   custom values;
 //! - [`protocol`]: the wire messages of the sync protocol;
 //! - [`sync`]: sans-I/O sync logic (server-side verdicts, client-side bookkeeping);
 //! - `client` (feature `client`): the offline device store and the sync driver.
@@ -17,6 +19,7 @@ pub use role::Role;
 pub mod document;
 pub mod domain;
 pub mod policy;
+pub mod schema;
 
 pub use document::Kind;
 pub mod protocol;

@@ -85,6 +85,7 @@ pub const RULES: &[Rule] = &[
     rule(OFFICE_LIKE, Kind::Visit, "notes", Write),
     rule(OFFICE_LIKE, Kind::Visit, "next_step", Write),
     rule(OFFICE_LIKE, Kind::Visit, "photos", Write),
+    rule(OFFICE_LIKE, Kind::Visit, "custom", Write),
     rule(OFFICE_LIKE, Kind::Visit, "customer", Read),
     rule(OFFICE_LIKE, Kind::Visit, "rep", Read),
 ];

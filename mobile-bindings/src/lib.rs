@@ -15,6 +15,7 @@ uniffi::setup_scaffolding!();
 mod error;
 mod live;
 pub mod records;
+pub mod reference;
 
 use std::future::Future;
 use std::path::Path;

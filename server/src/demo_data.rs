@@ -125,14 +125,14 @@ const PREFIXES: &[&str] = &[
     "博远",
 ];
 const SUFFIXES: &[(&str, &str, &str)] = &[
-    ("超市", "Supermarket", "零售"),
-    ("医疗器械有限公司", "Medical Devices Co., Ltd.", "医疗"),
-    ("机电设备有限公司", "Electromechanical Co., Ltd.", "制造"),
-    ("餐饮管理有限公司", "Catering Management", "餐饮"),
-    ("物流有限公司", "Logistics", "物流"),
-    ("科技有限公司", "Technology Co., Ltd.", "IT"),
-    ("酒店", "Hotel", "酒店"),
-    ("建材市场", "Building Materials Market", "建材"),
+    ("超市", "Supermarket", "retail"),
+    ("医疗器械有限公司", "Medical Devices Co., Ltd.", "medical"),
+    ("机电设备有限公司", "Electromechanical Co., Ltd.", "manufacturing"),
+    ("餐饮管理有限公司", "Catering Management", "catering"),
+    ("物流有限公司", "Logistics", "logistics"),
+    ("科技有限公司", "Technology Co., Ltd.", "it"),
+    ("酒店", "Hotel", "hotel"),
+    ("建材市场", "Building Materials Market", "building_materials"),
 ];
 const ENGLISH: &[&str] = &[
     "Acme Trading",
@@ -157,12 +157,13 @@ const TITLES: &[&str] = &[
     "Operations Manager",
     "Purchasing Lead",
 ];
+/// Codes of the `customer_source` dictionary list.
 const SOURCES: &[&str] = &[
-    "展会 exhibition",
-    "转介绍 referral",
-    "官网 website",
-    "电话营销 cold call",
-    "渠道 partner",
+    "exhibition",
+    "referral",
+    "website",
+    "cold_call",
+    "partner",
 ];
 const TAGS: &[&str] = &[
     "VIP",
@@ -172,12 +173,13 @@ const TAGS: &[&str] = &[
     "key-account",
     "年度合同",
 ];
+/// Codes of the `visit_purpose` dictionary list.
 const PURPOSES: &[&str] = &[
-    "初次拜访 introduction",
-    "产品演示 demo",
-    "回访 follow-up",
-    "催款 collection",
-    "签约 contract signing",
+    "introduction",
+    "demo",
+    "follow_up",
+    "collection",
+    "contract",
 ];
 const OUTCOMES: &[&str] = &[
     "有意向 interested",
@@ -217,14 +219,14 @@ pub fn customer(rng: &mut StdRng, city: &City, n: usize) -> Customer {
     let (name, industry) = if rng.gen_ratio(1, 8) {
         (
             format!("{} ({})", pick(rng, ENGLISH), city.city),
-            "贸易".to_owned(),
+            "trading".to_owned(),
         )
     } else {
         let (zh, en, industry) =
             SUFFIXES
                 .choose(rng)
                 .copied()
-                .unwrap_or(("超市", "Supermarket", "零售"));
+                .unwrap_or(("超市", "Supermarket", "retail"));
         let prefix = pick(rng, PREFIXES);
         (
             format!("{}{prefix}{zh} {en}", city.city),
@@ -245,9 +247,9 @@ pub fn customer(rng: &mut StdRng, city: &City, n: usize) -> Customer {
             phones: vec![mobile(rng)],
             email: format!("contact{n}.{i}@example.cn"),
             role: if i == 0 {
-                "决策人 decision maker".to_owned()
+                "decision_maker".to_owned()
             } else {
-                "使用人 user".to_owned()
+                "user".to_owned()
             },
             primary: i == 0,
             notes: String::new(),
@@ -347,6 +349,7 @@ pub fn visit(
         notes: "与采购经理沟通了新品价格。Discussed new product pricing.".to_owned(),
         next_step: "一周内发送报价 send a quote within a week".to_owned(),
         photos: Vec::new(),
+        custom: Default::default(),
     }
 }
 

@@ -39,6 +39,8 @@ const FRAME_TIMEOUT: Duration = Duration::from_secs(60);
 const PING_INTERVAL: Duration = Duration::from_secs(30);
 /// Refresh the access token when it expires within this many seconds.
 const EXPIRY_MARGIN_S: i64 = 30;
+/// While live, the reference data is re-checked every this many pings (a `304` when unchanged).
+const REFERENCE_EVERY_PINGS: u64 = 10;
 /// Reconnect backoff bounds.
 const BACKOFF_MIN: Duration = Duration::from_secs(1);
 const BACKOFF_MAX: Duration = Duration::from_secs(60);
@@ -504,7 +506,7 @@ fn prepare_new_doc(d: &DocData) -> Result<store::NewDoc, ClientError> {
 // ----- tokens and connection -----
 
 /// The server URL and a valid access token, refreshing it first if it expired (or `force`).
-async fn access_token(store: &Store, force: bool) -> Result<(ServerUrl, String), ClientError> {
+pub(crate) async fn access_token(store: &Store, force: bool) -> Result<(ServerUrl, String), ClientError> {
     let not_logged_in = || ClientError::Unauthorized("not logged in".into());
     let url = store
         .meta(super::META_SERVER)
@@ -569,6 +571,14 @@ async fn connect(store: &Store) -> Result<Ws, ClientError> {
     }
 }
 
+/// Fetches the reference data if it changed. A failure is not a sync failure: the device keeps
+/// the copy it has (the server checks every push anyway).
+async fn refresh_reference(store: &Store) {
+    if let Err(e) = super::reference::refresh(store).await {
+        tracing::warn!(error = %e, "cannot fetch the reference data");
+    }
+}
+
 async fn send(ws: &mut Ws, msgs: Vec<ClientMessage>) -> Result<(), ClientError> {
     for m in msgs {
         let bytes = protocol::encode(&m).map_err(|e| ClientError::Protocol(e.to_string()))?;
@@ -593,6 +603,7 @@ pub(crate) async fn sync_once(
     events: &broadcast::Sender<SyncEvent>,
 ) -> Result<SyncReport, ClientError> {
     let mut ws = connect(store).await?;
+    refresh_reference(store).await;
     let (mut session, hello) = SyncSession::start(store.clone(), events.clone()).await?;
     let result = async {
         send(&mut ws, vec![hello]).await?;
@@ -719,6 +730,7 @@ async fn live_connection(
     connected: &mut bool,
 ) -> Result<(), ClientError> {
     let mut ws = connect(store).await?;
+    refresh_reference(store).await;
     let (mut session, hello) = SyncSession::start(store.clone(), events.clone()).await?;
     let mut ping = tokio::time::interval(PING_INTERVAL);
     ping.tick().await;
@@ -750,6 +762,9 @@ async fn live_connection(
                 _ = ping.tick() => {
                     nonce += 1;
                     send(&mut ws, vec![ClientMessage::Ping { nonce }]).await?;
+                    if nonce.is_multiple_of(REFERENCE_EVERY_PINGS) {
+                        refresh_reference(store).await;
+                    }
                 }
                 _ = stop.changed() => return Ok(()),
             }

@@ -67,12 +67,12 @@ impl ServerUrl {
         })
     }
 
-    fn authority(&self) -> String {
+    pub(crate) fn authority(&self) -> String {
         format!("{}:{}", self.host, self.port)
     }
 
     /// The path of an API endpoint under this server (`path` starts with `/`).
-    fn path(&self, path: &str) -> String {
+    pub(crate) fn path(&self, path: &str) -> String {
         format!("{}{path}", self.prefix)
     }
 

@@ -9,13 +9,15 @@
 //! - [`driver`]: applying server messages, the WebSocket loops;
 //! - [`projection`]: list rows and search text;
 //! - [`fields`]: `field=value` edits;
-//! - [`http`]: login and token refresh.
+//! - [`http`]: login and token refresh;
+//! - [`reference`]: the data dictionary and custom field definitions held for offline use.
 
 pub mod driver;
 mod error;
 pub mod fields;
 pub mod http;
 pub mod projection;
+pub mod reference;
 pub mod store;
 #[cfg(test)]
 mod tests;
@@ -36,6 +38,7 @@ use crate::document::{self, Record, author_for};
 use crate::domain::{Customer, Visit};
 use crate::ids::{CustomerId, DeviceId, DocId, UserId, VisitId};
 use crate::role::Role;
+use crate::schema::Reference;
 
 pub(crate) const META_SERVER: &str = "server_url";
 pub(crate) const META_USER_ID: &str = "user_id";
@@ -257,6 +260,20 @@ impl FieldClient {
         )
     }
 
+    // ----- reference data -----
+
+    /// The data dictionary and custom field definitions held on the device (fetched by sync
+    /// when they change; `None` before the first fetch after login).
+    pub async fn reference(&self) -> Result<Option<Reference>, ClientError> {
+        reference::load(&self.inner.store).await
+    }
+
+    /// Fetches the reference data now if the server's version differs; returns whether it
+    /// changed. Sync does this by itself.
+    pub async fn refresh_reference(&self) -> Result<bool, ClientError> {
+        reference::refresh(&self.inner.store).await
+    }
+
     // ----- customers -----
 
     /// Customers from the projection, by name; `query` matches name, code, phones, e-mail,
@@ -351,6 +368,8 @@ impl FieldClient {
     }
 
     async fn create_record<R: Record>(&self, record: R) -> Result<DocId, ClientError> {
+        let reference = reference::load(&self.inner.store).await?;
+        let record = check_reference(reference.as_ref(), None, record)?;
         check_valid(&record)?;
         let user = self.user().await?;
         let doc = document::new_document(&record, author_for(user))?;
@@ -368,13 +387,16 @@ impl FieldClient {
         f: impl FnOnce(&mut R) -> Result<(), ClientError> + Send,
     ) -> Result<(), ClientError> {
         let user = self.user().await?;
+        let reference = reference::load(&self.inner.store).await?;
         let mut tx = self.inner.store.begin().await?;
         let mut s = match store::load_doc(&mut tx, id).await? {
             Some(s) if s.kind == R::KIND => s,
             _ => return Err(ClientError::NotFound(format!("{} {id}", R::KIND))),
         };
-        let mut record: R = document::hydrate(&s.doc)?;
+        let before: R = document::hydrate(&s.doc)?;
+        let mut record = before.clone();
         f(&mut record)?;
+        let record = check_reference(reference.as_ref(), Some(&before), record)?;
         check_valid(&record)?;
         let json =
             serde_json::to_value(&record).map_err(|e| ClientError::InvalidInput(e.to_string()))?;
@@ -387,6 +409,24 @@ impl FieldClient {
         self.inner.local_edits.notify_one();
         Ok(())
     }
+}
+
+/// Canonicalises and checks the custom values `record` changes against the reference data held
+/// (nothing to check before the first fetch: the server checks on push anyway).
+fn check_reference<R: Record>(
+    reference: Option<&Reference>,
+    before: Option<&R>,
+    record: R,
+) -> Result<R, ClientError> {
+    let Some(reference) = reference else {
+        return Ok(record);
+    };
+    let json =
+        |r: &R| serde_json::to_value(r).map_err(|e| ClientError::InvalidInput(e.to_string()));
+    let before = before.map(json).transpose()?;
+    let mut after = json(&record)?;
+    reference::check_record(reference, R::KIND, before.as_ref(), &mut after)?;
+    serde_json::from_value(after).map_err(|e| ClientError::InvalidInput(e.to_string()))
 }
 
 fn check_valid<R: Record>(record: &R) -> Result<(), ClientError> {

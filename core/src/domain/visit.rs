@@ -1,6 +1,8 @@
 //! The `visit` record: a rep's visit to a customer, with GPS check-in and check-out, photos and
 //! notes. Its own document, linked to the customer by id.
 
+use std::collections::BTreeMap;
+
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
@@ -74,6 +76,9 @@ pub struct Visit {
     /// Photos taken during the visit.
     #[autosurgeon(missing = "Default::default")]
     pub photos: Vec<PhotoRef>,
+    /// Admin-defined extra fields, by field key (see [`crate::schema`]).
+    #[autosurgeon(missing = "Default::default")]
+    pub custom: BTreeMap<String, String>,
 }
 
 impl Visit {
@@ -117,6 +122,9 @@ impl Visit {
         }
         if let Err(e) = check_len("notes", &self.notes, 20_000) {
             errors.push(e);
+        }
+        if self.custom.len() > 200 {
+            errors.push(FieldError::new("custom", "too many custom fields"));
         }
         for p in &self.photos {
             if p.sha256.len() != 64 || !p.sha256.chars().all(|c| c.is_ascii_hexdigit()) {

@@ -8,10 +8,12 @@ use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
 use serde_json::Value;
 
 use crate::document::{self, Kind};
+use crate::domain::FieldError;
 use crate::ids::UserId;
 use crate::policy;
 use crate::protocol::{MAX_CHANGES_PER_PUSH, RejectCode, Verdict};
 use crate::role::Role;
+use crate::schema::{Reference, Required};
 
 /// Who is writing.
 #[derive(Debug, Clone, Copy)]
@@ -64,13 +66,51 @@ impl Evaluation {
     }
 }
 
+/// Rules a record must satisfy that depend on data outside the document (the custom field
+/// definitions and the data dictionary). Checked with the domain invariants on every push: an
+/// offending value is compensated like any invalid value.
+pub trait RecordRules {
+    /// Errors of `after` (typed JSON), given the record before the push (`None` when new). Each
+    /// error names the field path to restore.
+    fn check(&self, kind: Kind, before: Option<&Value>, after: &Value) -> Vec<FieldError>;
+}
+
+/// No rules beyond the record's own invariants.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoRules;
+
+impl RecordRules for NoRules {
+    fn check(&self, _: Kind, _: Option<&Value>, _: &Value) -> Vec<FieldError> {
+        Vec::new()
+    }
+}
+
+/// Custom values against the definitions; a device may lack a required value it never had (it
+/// may have written before the field existed) but may not remove one.
+impl RecordRules for Reference {
+    fn check(&self, kind: Kind, before: Option<&Value>, after: &Value) -> Vec<FieldError> {
+        Reference::check(self, kind, before, after, Required::NotRemoved)
+    }
+}
+
 /// Evaluates a push of `incoming` raw changes to a document of `kind` (`existing` is `None` for a
-/// document the server has never seen).
+/// document the server has never seen), with the record's own invariants only.
 pub fn evaluate(
     kind: Kind,
     existing: Option<&Automerge>,
     incoming: &[Vec<u8>],
     writer: Writer,
+) -> Evaluation {
+    evaluate_with(kind, existing, incoming, writer, &NoRules)
+}
+
+/// Evaluates a push like [`evaluate`], also checking `rules`.
+pub fn evaluate_with(
+    kind: Kind,
+    existing: Option<&Automerge>,
+    incoming: &[Vec<u8>],
+    writer: Writer,
+    rules: &dyn RecordRules,
 ) -> Evaluation {
     if incoming.len() > MAX_CHANGES_PER_PUSH {
         return Evaluation::rejected(
@@ -176,10 +216,17 @@ pub fn evaluate(
             document::get_path(&before_typed, p).cloned(),
         );
     }
-    // Invariants: restore the previous value of each offending field (at most twice: the
-    // previous state itself is valid unless the rules changed).
-    for _ in 0..2 {
-        let errors = match document::validate_json(kind, &target) {
+    // Invariants and rules: restore the previous value of each offending path, first exactly the
+    // path named (`custom.vip`, `address.geo`), then, if that was not enough, its whole top-level
+    // field. The previous state itself is valid unless the rules changed.
+    let before_rec = (!is_new).then_some(&before_typed);
+    let problems = |target: &Value| -> Result<Vec<FieldError>, document::DocError> {
+        let mut errors = document::validate_json(kind, target)?;
+        errors.extend(rules.check(kind, before_rec, target));
+        Ok(errors)
+    };
+    for attempt in 0..2 {
+        let errors = match problems(&target) {
             Ok(e) => e,
             Err(e) => return Evaluation::rejected(RejectCode::Invalid, e.to_string()),
         };
@@ -187,17 +234,21 @@ pub fn evaluate(
             break;
         }
         for e in errors {
-            let top = e.field.split('.').next().unwrap_or(&e.field).to_owned();
+            let path = if attempt == 0 {
+                e.field.clone()
+            } else {
+                e.field.split('.').next().unwrap_or(&e.field).to_owned()
+            };
             reasons.push(format!("{}: {}", e.field, e.message));
             document::set_path(
                 &mut target,
-                &top,
-                document::get_path(&before_typed, &top).cloned(),
+                &path,
+                document::get_path(&before_typed, &path).cloned(),
             );
-            restored.insert(top);
+            restored.insert(path);
         }
     }
-    match document::validate_json(kind, &target) {
+    match problems(&target) {
         Ok(e) if e.is_empty() => {}
         Ok(e) => {
             let why: Vec<String> = e.iter().map(ToString::to_string).collect();

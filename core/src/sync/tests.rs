@@ -381,3 +381,70 @@ fn re_pushing_a_whole_history_with_other_authors_is_fine() {
         "{v:?}"
     );
 }
+
+#[test]
+fn invalid_custom_values_are_restored_exactly_by_the_rules() {
+    use super::server::evaluate_with;
+    use crate::schema::{FieldDef, FieldType, Reference};
+    let field = |key: &str, field_type| FieldDef {
+        kind: Kind::Customer,
+        key: key.into(),
+        label_zh: key.into(),
+        label_en: key.into(),
+        field_type,
+        list: None,
+        required: false,
+        active: true,
+        position: 0,
+    };
+    let rules = Reference::new(
+        Vec::new(),
+        vec![
+            field("credit", FieldType::Number),
+            field("since", FieldType::Date),
+        ],
+    );
+    let mut server = MemServer::default();
+    let rep = UserId::new();
+    let id = seeded(&mut server, TerritoryId::new(), rep);
+    let mut a = Replica::from_server(&server, id, rep);
+    a.edit(|c| {
+        c.custom.insert("credit".into(), "lots".into());
+        c.custom.insert("since".into(), "2024-03-05".into());
+        c.custom.insert("nobody".into(), "x".into());
+        c.tier = "B".into();
+    });
+    let pending = pending_changes(&a.doc, &a.synced);
+    let ev = evaluate_with(
+        Kind::Customer,
+        server.docs.get(&id).map(|(_, d)| d),
+        &pending,
+        Writer {
+            user: rep,
+            role: Role::Rep,
+        },
+        &rules,
+    );
+    let Verdict::Compensated { paths, reasons } = &ev.verdict else {
+        panic!("{:?}", ev.verdict)
+    };
+    assert_eq!(paths, &vec!["custom.credit".to_owned(), "custom.nobody".to_owned()]);
+    assert!(reasons.iter().any(|r| r.contains("not a number")), "{reasons:?}");
+    let after: Customer = document::hydrate(ev.doc.as_ref().unwrap()).unwrap();
+    assert_eq!(after.tier, "B", "the valid edits stay");
+    assert_eq!(
+        after.custom.into_iter().collect::<Vec<_>>(),
+        vec![("since".to_owned(), "2024-03-05".to_owned())]
+    );
+    // Without rules (no definitions known) custom values pass as before.
+    let plain = evaluate(
+        Kind::Customer,
+        server.docs.get(&id).map(|(_, d)| d),
+        &pending,
+        Writer {
+            user: rep,
+            role: Role::Rep,
+        },
+    );
+    assert_eq!(plain.verdict, Verdict::Accepted);
+}

@@ -367,6 +367,12 @@ pub fn customer_search_text(c: &Customer) -> String {
     parts.join(" ").to_lowercase()
 }
 
+/// The projection's `custom` column: the record's custom values as a JSON object (see
+/// `db::schema::custom_value_predicate`).
+fn custom_json(custom: &std::collections::BTreeMap<String, String>) -> String {
+    serde_json::to_string(custom).unwrap_or_else(|_| "{}".to_owned())
+}
+
 async fn upsert_customer(
     w: &mut WriteTx,
     id: DocId,
@@ -377,11 +383,11 @@ async fn upsert_customer(
     let contact_names: Vec<&str> = c.contacts.iter().map(|k| k.name.as_str()).collect();
     sqlx::query(
         "INSERT INTO customers (id, code, name, kind, tier, industry, source, phone, email, province, city, district, \
-         lat, lon, territory_id, owner_id, contact_names, tags, search, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20) \
+         lat, lon, territory_id, owner_id, contact_names, tags, search, created_at, updated_at, custom) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21) \
          ON CONFLICT (id) DO UPDATE SET code = $2, name = $3, kind = $4, tier = $5, industry = $6, source = $7, \
          phone = $8, email = $9, province = $10, city = $11, district = $12, lat = $13, lon = $14, territory_id = $15, \
-         owner_id = $16, contact_names = $17, tags = $18, search = $19, updated_at = $20",
+         owner_id = $16, contact_names = $17, tags = $18, search = $19, updated_at = $20, custom = $21",
     )
     .bind(id.to_string())
     .bind(&c.code)
@@ -406,6 +412,7 @@ async fn upsert_customer(
     .bind(c.tags.join(", "))
     .bind(customer_search_text(c))
     .bind(now)
+    .bind(custom_json(&c.custom))
     .execute(&mut *w.tx)
     .await?;
     Ok(())
@@ -420,11 +427,11 @@ async fn upsert_visit(
 ) -> Result<(), DbError> {
     sqlx::query(
         "INSERT INTO visits (id, customer_id, rep_id, territory_id, planned_at, check_in_at, check_in_lat, check_in_lon, \
-         check_out_at, purpose, outcome, photo_count, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) \
+         check_out_at, purpose, outcome, photo_count, created_at, updated_at, custom) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14) \
          ON CONFLICT (id) DO UPDATE SET rep_id = $3, territory_id = $4, planned_at = $5, check_in_at = $6, \
          check_in_lat = $7, check_in_lon = $8, check_out_at = $9, purpose = $10, outcome = $11, photo_count = $12, \
-         updated_at = $13",
+         updated_at = $13, custom = $14",
     )
     .bind(id.to_string())
     .bind(v.customer.map(|c| c.to_string()).unwrap_or_default())
@@ -439,6 +446,7 @@ async fn upsert_visit(
     .bind(&v.outcome)
     .bind(i64::try_from(v.photos.len()).unwrap_or(i64::MAX))
     .bind(now)
+    .bind(custom_json(&v.custom))
     .execute(&mut *w.tx)
     .await?;
     Ok(())

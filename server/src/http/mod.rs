@@ -5,6 +5,7 @@ mod auth;
 mod devices;
 pub mod error;
 mod extract;
+mod reference;
 
 use axum::routing::{get, post};
 use axum::{Json, Router, extract::State};
@@ -14,7 +15,7 @@ use crate::startup::AppState;
 pub use error::ApiError;
 pub use extract::ApiJson;
 
-/// The routes of this module (health, auth, devices).
+/// The routes of this module (health, auth, devices, reference data).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/refresh", post(auth::refresh))
         .route("/api/v1/devices", get(devices::list))
         .route("/api/v1/devices/{id}/revoke", post(devices::revoke))
+        .route("/api/v1/reference", get(reference::get))
 }
 
 /// `GET /healthz`: `{"status":"ok"}` when the database answers.

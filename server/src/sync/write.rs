@@ -5,13 +5,15 @@
 use automerge::{Automerge, ChangeHash};
 use fieldcrm_core::document::{self, Anchor, Kind};
 use fieldcrm_core::protocol::{RejectCode, Verdict};
-use fieldcrm_core::sync::server::{Writer, evaluate, server_write};
+use fieldcrm_core::schema::{Reference, Required};
+use fieldcrm_core::sync::server::{Writer, evaluate_with, server_write};
 use fieldcrm_core::{DeviceId, DocId, Role, TerritoryId, UserId};
 use serde_json::{Value, json};
 
 use crate::db::Db;
 use crate::db::audit::{self, AuditEntry};
 use crate::db::documents::{self, DocWrite, WriteTx};
+use crate::db::schema;
 use crate::db::territories::{self, ScopeTerritories};
 use crate::db::{Backend, DbError};
 use crate::sync::Hub;
@@ -102,6 +104,9 @@ pub async fn push(
     changes: Vec<Vec<u8>>,
 ) -> Result<PushOutcome, WriteError> {
     let scope = territories::scope_territories(db, who.user, who.role).await?;
+    // Custom values are checked against the definitions as they are now (read before the write
+    // lock: an admin change racing a push applies to the next push).
+    let reference = schema::reference(db).await?;
     let mut w = documents::begin_write(db).await?;
     let stored = documents::load_for_write(&mut w, id).await?;
     let existing = match &stored {
@@ -134,7 +139,7 @@ pub async fn push(
             Some(document::load(&s.data).map_err(|e| WriteError::Corrupt(id, e.to_string()))?)
         }
     };
-    let ev = evaluate(
+    let ev = evaluate_with(
         kind,
         existing.as_ref(),
         &changes,
@@ -142,6 +147,7 @@ pub async fn push(
             user: who.user,
             role: who.role,
         },
+        &reference,
     );
     if let Verdict::Rejected { code, reason } = &ev.verdict {
         w.rollback().await?;
@@ -298,6 +304,7 @@ pub async fn server_create(
     if let Some(e) = errors.first() {
         return Err(WriteError::Invalid(e.to_string()));
     }
+    check_custom(&schema::reference(db).await?, kind, None, &typed)?;
     let mut w = documents::begin_write(db).await?;
     let territory = match document::anchor_json(kind, &typed)? {
         Anchor::Territory(t) => t,
@@ -342,6 +349,7 @@ pub async fn server_update(
     action: &str,
     edit: impl FnOnce(&mut Value) -> Result<(), WriteError>,
 ) -> Result<Option<u64>, WriteError> {
+    let reference = schema::reference(db).await?;
     let mut w = documents::begin_write(db).await?;
     let Some(stored) = documents::load_for_write(&mut w, id).await? else {
         w.rollback().await?;
@@ -356,6 +364,10 @@ pub async fn server_update(
     if let Some(e) = document::validate_json(kind, &after)?.first() {
         w.rollback().await?;
         return Err(WriteError::Invalid(e.to_string()));
+    }
+    if let Err(e) = check_custom(&reference, kind, Some(&before), &after) {
+        w.rollback().await?;
+        return Err(e);
     }
     let Some(change) = server_write(kind, &mut doc, &after, action)? else {
         w.rollback().await?;
@@ -406,6 +418,23 @@ pub async fn server_update(
         tracing::error!(error = %e, "cannot write audit entry");
     }
     Ok(Some(seq))
+}
+
+/// Checks the custom values a server write changes against the definitions (the forms check
+/// required fields themselves; here, as for devices, a required value may not be removed).
+fn check_custom(
+    reference: &Reference,
+    kind: Kind,
+    before: Option<&Value>,
+    after: &Value,
+) -> Result<(), WriteError> {
+    match reference
+        .check(kind, before, after, Required::NotRemoved)
+        .first()
+    {
+        Some(e) => Err(WriteError::Invalid(e.to_string())),
+        None => Ok(()),
+    }
 }
 
 /// Moves a customer (and its visits) to another territory: devices that lose it purge it, devices

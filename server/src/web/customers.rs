@@ -3,7 +3,7 @@
 //! path (`write::server_create` / `write::server_update`), so synced devices receive the change.
 //! Everything stays inside the user's territory scope; outside it a customer is "not found".
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -12,19 +12,21 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use fieldcrm_core::document::Kind;
 use fieldcrm_core::domain::customer::{Customer, CustomerKind};
+use fieldcrm_core::schema::{self as core_schema, Reference};
 use fieldcrm_core::{DocId, Role, TerritoryId, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::custom_fields::{self, CustomInput, Opt, Shown};
 use super::history::{self, Via, Who};
-use super::i18n::Tr;
+use super::i18n::{Lang, Tr};
 use super::session::WebUser;
 use super::{Shell, WebError, fmt_ms, is_htmx, render};
 use crate::auth::permissions::Permission;
 use crate::db::audit::{self, AuditEntry};
 use crate::db::customers_query::{self, CustomerFilter, CustomerSort, VisitFilter};
 use crate::db::territories::{self, ScopeTerritories, Territory};
-use crate::db::{documents, users};
+use crate::db::{documents, schema, users};
 use crate::startup::AppState;
 use crate::sync::write;
 
@@ -92,7 +94,7 @@ struct ListPage {
     tr: Tr,
     query: ListQuery,
     territories: Vec<Territory>,
-    tiers: Vec<String>,
+    tiers: Vec<Opt>,
     t: TableData,
 }
 
@@ -181,10 +183,28 @@ pub async fn list(
         shell: Shell::new(&user, "customers"),
         tr,
         territories: scoped_territories(&state, &scope).await?,
-        tiers: customers_query::tiers(&state.db, &scope).await?,
+        tiers: tier_filter(&state, tr, &query.tier).await?,
         query,
         t,
     })
+}
+
+/// The tier filter's options: every entry of the tier list (inactive ones too: existing customers
+/// keep them), labelled.
+async fn tier_filter(state: &AppState, tr: Tr, current: &str) -> Result<Vec<Opt>, WebError> {
+    let reference = schema::reference(&state.db).await?;
+    let english = tr.0 == Lang::En;
+    Ok(reference
+        .list(core_schema::CUSTOMER_TIER)
+        .map(|l| l.entries.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|e| Opt {
+            code: e.code.clone(),
+            label: e.label(english).to_owned(),
+            selected: e.code == current,
+        })
+        .collect())
 }
 
 /// A contact, formatted.
@@ -215,6 +235,7 @@ pub struct CardView {
     territory: String,
     owner: String,
     contacts: Vec<ContactView>,
+    custom: Vec<Shown>,
 }
 
 /// A visit, formatted.
@@ -318,6 +339,8 @@ pub async fn card(
     let (id, scope) = scoped_customer(&state, &user, &id).await?;
     let tr = Tr(user.lang);
     let c = load_customer(&state, id).await?;
+    let reference = schema::reference(&state.db).await?;
+    let english = user.lang == Lang::En;
     let tab = match q.tab.as_str() {
         "contacts" => "contacts",
         "visits" => "visits",
@@ -339,9 +362,15 @@ pub async fn card(
             CustomerKind::Company => "kind.company",
             CustomerKind::Person => "kind.person",
         }),
-        tier: c.tier.clone(),
-        industry: c.industry.clone(),
-        source: c.source.clone(),
+        tier: reference
+            .label(core_schema::CUSTOMER_TIER, &c.tier, english)
+            .to_owned(),
+        industry: reference
+            .label(core_schema::INDUSTRY, &c.industry, english)
+            .to_owned(),
+        source: reference
+            .label(core_schema::CUSTOMER_SOURCE, &c.source, english)
+            .to_owned(),
         phones: c.phones.join(", "),
         email: c.email.clone(),
         address: [
@@ -371,6 +400,7 @@ pub async fn card(
                 primary: k.primary,
             })
             .collect(),
+        custom: custom_fields::shown(&reference, Kind::Customer, &c.custom, tr),
     };
     let visits = if tab == "visits" {
         customers_query::visits(
@@ -389,7 +419,9 @@ pub async fn card(
             check_in: fmt_ms(v.check_in_at),
             check_out: fmt_ms(v.check_out_at),
             rep: v.rep,
-            purpose: v.purpose,
+            purpose: reference
+                .label(core_schema::VISIT_PURPOSE, &v.purpose, english)
+                .to_owned(),
             outcome: v.outcome,
         })
         .collect()
@@ -397,7 +429,7 @@ pub async fn card(
         Vec::new()
     };
     let history = if tab == "history" {
-        history_views(&state, tr, id).await?
+        history_views(&state, tr, &reference, id).await?
     } else {
         Vec::new()
     };
@@ -417,7 +449,18 @@ pub async fn card(
     })
 }
 
-async fn history_views(state: &AppState, tr: Tr, id: DocId) -> Result<Vec<HistoryView>, WebError> {
+async fn history_views(
+    state: &AppState,
+    tr: Tr,
+    reference: &Reference,
+    id: DocId,
+) -> Result<Vec<HistoryView>, WebError> {
+    let english = tr.0 == Lang::En;
+    let field_label = |path: &str| -> String {
+        path.strip_prefix("custom.")
+            .and_then(|k| reference.field(Kind::Customer, k))
+            .map_or_else(|| tr.field(path), |d| d.label(english).to_owned())
+    };
     let entries = history::load(&state.db, id).await?;
     let (user_names, device_names) = history::names(&state.db, &entries).await?;
     let territory_names: HashMap<String, String> = territories::list(&state.db)
@@ -459,7 +502,7 @@ async fn history_views(state: &AppState, tr: Tr, id: DocId) -> Result<Vec<Histor
                 .fields
                 .into_iter()
                 .map(|f| ChangeView {
-                    field: tr.field(&f.path),
+                    field: field_label(&f.path),
                     old: name_of(&f.path, f.old),
                     new: name_of(&f.path, f.new),
                 })
@@ -488,9 +531,27 @@ pub struct CustomerForm {
     tags: String,
     notes: String,
     territory: String,
+    /// Everything else submitted: the custom fields (`custom.<key>`).
+    #[serde(flatten)]
+    extra: BTreeMap<String, String>,
 }
 
+/// The built-in fields bound to a dictionary list: (form field, list, message key of the label).
+const BOUND: [(&str, &str, &str); 3] = [
+    ("tier", core_schema::CUSTOMER_TIER, "field.tier"),
+    ("industry", core_schema::INDUSTRY, "field.industry"),
+    ("source", core_schema::CUSTOMER_SOURCE, "field.source"),
+];
+
 impl CustomerForm {
+    fn bound(&self, field: &str) -> &str {
+        match field {
+            "tier" => self.tier.trim(),
+            "industry" => self.industry.trim(),
+            _ => self.source.trim(),
+        }
+    }
+
     fn from_customer(c: &Customer) -> Self {
         CustomerForm {
             name: c.name.clone(),
@@ -512,6 +573,7 @@ impl CustomerForm {
             tags: c.tags.join(", "),
             notes: c.notes.clone(),
             territory: c.territory.map(|t| t.to_string()).unwrap_or_default(),
+            extra: custom_fields::form_values(&c.custom),
         }
     }
 
@@ -560,6 +622,36 @@ struct FormPage {
     form: CustomerForm,
     territories: Vec<Territory>,
     errors: Vec<String>,
+    tiers: Vec<Opt>,
+    industries: Vec<Opt>,
+    sources: Vec<Opt>,
+    custom: Vec<CustomInput>,
+}
+
+impl FormPage {
+    /// The form page, with the dictionary options and custom inputs filled from `form`.
+    fn new(
+        user: &WebUser,
+        reference: &Reference,
+        id: Option<String>,
+        form: CustomerForm,
+        territories: Vec<Territory>,
+        errors: Vec<String>,
+    ) -> FormPage {
+        let tr = Tr(user.lang);
+        FormPage {
+            shell: Shell::new(user, "customers"),
+            tr,
+            id,
+            tiers: custom_fields::options(reference, core_schema::CUSTOMER_TIER, &form.tier, tr),
+            industries: custom_fields::options(reference, core_schema::INDUSTRY, &form.industry, tr),
+            sources: custom_fields::options(reference, core_schema::CUSTOMER_SOURCE, &form.source, tr),
+            custom: custom_fields::inputs(reference, Kind::Customer, &form.extra, tr),
+            form,
+            territories,
+            errors,
+        }
+    }
 }
 
 /// `GET /customers/new`.
@@ -574,14 +666,15 @@ pub async fn new_form(State(state): State<AppState>, user: WebUser) -> Result<Re
     if let [only] = territories.as_slice() {
         form.territory = only.id.to_string();
     }
-    render(&FormPage {
-        shell: Shell::new(&user, "customers"),
-        tr: Tr(user.lang),
-        id: None,
+    let reference = schema::reference(&state.db).await?;
+    render(&FormPage::new(
+        &user,
+        &reference,
+        None,
         form,
         territories,
-        errors: Vec::new(),
-    })
+        Vec::new(),
+    ))
 }
 
 /// `GET /customers/{id}/edit`.
@@ -593,41 +686,65 @@ pub async fn edit_form(
     user.require(Permission::CustomersEdit)?;
     let (id, scope) = scoped_customer(&state, &user, &id).await?;
     let c = load_customer(&state, id).await?;
-    render(&FormPage {
-        shell: Shell::new(&user, "customers"),
-        tr: Tr(user.lang),
-        id: Some(id.to_string()),
-        form: CustomerForm::from_customer(&c),
-        territories: scoped_territories(&state, &scope).await?,
-        errors: Vec::new(),
-    })
+    let reference = schema::reference(&state.db).await?;
+    render(&FormPage::new(
+        &user,
+        &reference,
+        Some(id.to_string()),
+        CustomerForm::from_customer(&c),
+        scoped_territories(&state, &scope).await?,
+        Vec::new(),
+    ))
 }
 
-/// Checks the form; returns the territory or the messages to show.
+/// The checked custom values of a form (canonical; `None`: no value).
+type CustomValues = BTreeMap<String, Option<String>>;
+
+/// Checks the form against the record it edits (`base`, typed JSON): territory, dictionary
+/// values, custom fields, invariants. Returns the territory, the record as it would be saved and
+/// the custom values, or the messages to show.
 fn check(
     tr: Tr,
+    reference: &Reference,
     form: &CustomerForm,
     scope: &ScopeTerritories,
     base: &Value,
-) -> Result<(TerritoryId, Value), Vec<String>> {
+) -> Result<(TerritoryId, Value, CustomValues), Vec<String>> {
     let territory = TerritoryId::parse(form.territory.trim())
         .ok()
         .filter(|t| scope.contains(*t));
     let Some(territory) = territory else {
         return Err(vec![tr.t("form.territory_required").to_owned()]);
     };
+    let mut errors = Vec::new();
+    for (field, list, label) in BOUND {
+        let current = base[field].as_str().unwrap_or_default();
+        if let Err(v) = custom_fields::check_bound(reference, list, form.bound(field), current) {
+            errors.push(format!("{}: {v} {}", tr.t(label), tr.t("schema.not_offered")));
+        }
+    }
+    let current: BTreeMap<String, String> =
+        serde_json::from_value(base["custom"].clone()).unwrap_or_default();
+    let custom = match custom_fields::read(reference, Kind::Customer, &form.extra, &current, tr) {
+        Ok(values) => values,
+        Err(e) => {
+            errors.extend(e);
+            BTreeMap::new()
+        }
+    };
     let mut value = base.clone();
     form.apply(&mut value, territory);
-    let errors = match serde_json::from_value::<Customer>(value.clone()) {
+    custom_fields::apply(&mut value, &custom);
+    errors.extend(match serde_json::from_value::<Customer>(value.clone()) {
         Ok(c) => c
             .validate()
             .into_iter()
             .map(|e| format!("{}: {}", tr.field(&e.field), e.message))
             .collect(),
         Err(e) => vec![e.to_string()],
-    };
+    });
     if errors.is_empty() {
-        Ok((territory, value))
+        Ok((territory, value, custom))
     } else {
         Err(errors)
     }
@@ -641,14 +758,15 @@ async fn form_errors(
     form: CustomerForm,
     errors: Vec<String>,
 ) -> Result<Response, WebError> {
-    let mut response = render(&FormPage {
-        shell: Shell::new(user, "customers"),
-        tr: Tr(user.lang),
-        id: id.map(|i| i.to_string()),
+    let reference = schema::reference(&state.db).await?;
+    let mut response = render(&FormPage::new(
+        user,
+        &reference,
+        id.map(|i| i.to_string()),
         form,
-        territories: scoped_territories(state, scope).await?,
+        scoped_territories(state, scope).await?,
         errors,
-    })?;
+    ))?;
     *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(response)
 }
@@ -670,7 +788,8 @@ pub async fn create(
     if user.role == Role::Rep {
         base["owner"] = json!(user.user_id.to_string());
     }
-    let (_, value) = match check(Tr(user.lang), &form, &scope, &base) {
+    let reference = schema::reference(&state.db).await?;
+    let (_, value, _) = match check(Tr(user.lang), &reference, &form, &scope, &base) {
         Ok(ok) => ok,
         Err(errors) => return form_errors(&state, &user, &scope, None, form, errors).await,
     };
@@ -712,12 +831,14 @@ pub async fn update(
     user.require(Permission::CustomersEdit)?;
     let (id, scope) = scoped_customer(&state, &user, &id).await?;
     let current = write::load_record(&state.db, id).await?;
-    let (territory, _) = match check(Tr(user.lang), &form, &scope, &current) {
+    let reference = schema::reference(&state.db).await?;
+    let (territory, _, custom) = match check(Tr(user.lang), &reference, &form, &scope, &current) {
         Ok(ok) => ok,
         Err(errors) => return form_errors(&state, &user, &scope, Some(id), form, errors).await,
     };
     // The form's fields are applied to the document as it is inside the write transaction, so
-    // fields the form does not show (contacts, custom fields) keep concurrent device edits.
+    // fields the form does not show (contacts, inactive custom fields) keep concurrent device
+    // edits.
     let edit = form.clone();
     let result = write::server_update(
         &state.db,
@@ -727,6 +848,7 @@ pub async fn update(
         "web.customer.update",
         move |v| {
             edit.apply(v, territory);
+            custom_fields::apply(v, &custom);
             Ok(())
         },
     )

@@ -5,7 +5,8 @@
 //!   gets; routes other than `/login` and `/assets` go through [`session::require_session`];
 //! - [`csrf`]: the CSRF check of every state-changing request;
 //! - [`i18n`]: the message catalogue (zh-CN, English) and the language cookie;
-//! - [`dashboard`], [`customers`], [`history`], [`visits`], [`admin`]: the modules;
+//! - [`dashboard`], [`customers`], [`history`], [`visits`], [`admin`], [`schema`]: the modules
+//!   ([`custom_fields`]: dictionary-bound and custom fields in record forms and cards);
 //! - [`assets`]: vendored JavaScript (htmx) and our own CSS/JS, served from the binary.
 //!
 //! Every response carries the security headers of [`security_headers`]; no inline script.
@@ -13,10 +14,12 @@
 pub mod admin;
 pub mod assets;
 pub mod csrf;
+pub mod custom_fields;
 pub mod customers;
 pub mod dashboard;
 pub mod history;
 pub mod i18n;
+pub mod schema;
 pub mod session;
 pub mod visits;
 
@@ -50,6 +53,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(customers::routes())
         .merge(visits::routes())
         .merge(admin::routes())
+        .merge(schema::routes())
         // route_layer: only matched routes; unknown paths stay plain 404s.
         .route_layer(axum::middleware::from_fn_with_state(
             state,

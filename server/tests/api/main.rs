@@ -15,6 +15,7 @@ mod cli;
 mod devices;
 mod documents;
 mod health;
+mod schema;
 mod scope;
 mod storage;
 mod web;

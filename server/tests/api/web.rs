@@ -23,7 +23,7 @@ pub struct Page {
 }
 
 impl Page {
-    fn location(&self) -> &str {
+    pub fn location(&self) -> &str {
         self.headers
             .get("location")
             .and_then(|v| v.to_str().ok())
@@ -104,10 +104,10 @@ pub struct Browser {
 }
 
 impl Browser {
-    async fn get(&self, app: &TestApp, path: &str) -> Page {
+    pub async fn get(&self, app: &TestApp, path: &str) -> Page {
         send(app, Method::GET, path, &self.cookies, &[], None).await
     }
-    async fn post(&self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> Page {
+    pub async fn post(&self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> Page {
         let mut f = form.to_vec();
         f.push(("_csrf", &self.csrf));
         send(app, Method::POST, path, &self.cookies, &[], Some(&f)).await
@@ -185,6 +185,10 @@ fn protected_gets(id: DocId) -> Vec<String> {
         format!("/customers/{id}/edit"),
         "/visits".into(),
         "/admin/logins".into(),
+        "/admin/dictionary".into(),
+        "/admin/dictionary/customer_tier".into(),
+        "/admin/fields".into(),
+        "/admin/fields/customer/vip".into(),
     ]
 }
 
@@ -194,6 +198,12 @@ fn protected_posts(id: DocId) -> Vec<String> {
         "/lang".into(),
         "/customers".into(),
         format!("/customers/{id}"),
+        "/admin/dictionary".into(),
+        "/admin/dictionary/customer_tier".into(),
+        "/admin/dictionary/customer_tier/entries".into(),
+        "/admin/dictionary/customer_tier/entries/A".into(),
+        "/admin/fields".into(),
+        "/admin/fields/customer/vip".into(),
     ]
 }
 

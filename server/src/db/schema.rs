@@ -1,0 +1,355 @@
+//! The data dictionary (`dict_lists`, `dict_entries`) and the custom field definitions
+//! (`custom_fields`): reading them as one [`Reference`] (what devices receive and every write is
+//! checked against), their administration, the definitions per kind for lists and exports, and
+//! the filter on one custom value of the customers projection's `custom` JSON column.
+//!
+//! Entries and fields are never deleted: they are deactivated, because documents keep their
+//! codes and keys. A field's type and list are fixed once created (stored values keep their
+//! meaning).
+
+use fieldcrm_core::document::Kind;
+use fieldcrm_core::schema::{DictEntry, DictList, FieldDef, FieldType, Reference};
+use fieldcrm_core::{DocId, TerritoryId};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::territories::ScopeTerritories;
+use super::{Backend, Db, DbError, flag, now_ms};
+
+/// Reads the whole dictionary and every field definition, with the content version.
+pub async fn reference(db: &Db) -> Result<Reference, DbError> {
+    let list_rows = sqlx::query(
+        "SELECT list_key, name_zh, name_en, system FROM dict_lists ORDER BY system DESC, list_key",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let mut lists = Vec::with_capacity(list_rows.len());
+    for r in &list_rows {
+        lists.push(DictList {
+            key: r.try_get("list_key")?,
+            name_zh: r.try_get("name_zh")?,
+            name_en: r.try_get("name_en")?,
+            system: flag(r.try_get("system")?),
+            entries: Vec::new(),
+        });
+    }
+    let entry_rows = sqlx::query(
+        "SELECT list_key, code, label_zh, label_en, position, active FROM dict_entries \
+         ORDER BY list_key, position, code",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    for r in &entry_rows {
+        let key: String = r.try_get("list_key")?;
+        if let Some(list) = lists.iter_mut().find(|l| l.key == key) {
+            list.entries.push(entry_of(r)?);
+        }
+    }
+    let field_rows = sqlx::query(&format!(
+        "{FIELD_COLUMNS} FROM custom_fields ORDER BY kind, position, field_key"
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    let fields = field_rows
+        .iter()
+        .map(field_of)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Reference::new(lists, fields))
+}
+
+fn entry_of(r: &AnyRow) -> Result<DictEntry, DbError> {
+    Ok(DictEntry {
+        code: r.try_get("code")?,
+        label_zh: r.try_get("label_zh")?,
+        label_en: r.try_get("label_en")?,
+        position: r.try_get("position")?,
+        active: flag(r.try_get("active")?),
+    })
+}
+
+const FIELD_COLUMNS: &str = "SELECT kind, field_key, label_zh, label_en, field_type, list_key, \
+     required, active, position";
+
+fn field_of(r: &AnyRow) -> Result<FieldDef, DbError> {
+    let kind: String = r.try_get("kind")?;
+    let field_type: String = r.try_get("field_type")?;
+    Ok(FieldDef {
+        kind: kind
+            .parse()
+            .map_err(|e| DbError::corrupt("custom_fields", e))?,
+        key: r.try_get("field_key")?,
+        label_zh: r.try_get("label_zh")?,
+        label_en: r.try_get("label_en")?,
+        field_type: field_type
+            .parse::<FieldType>()
+            .map_err(|e| DbError::corrupt("custom_fields", e))?,
+        list: r.try_get("list_key")?,
+        required: flag(r.try_get("required")?),
+        active: flag(r.try_get("active")?),
+        position: r.try_get("position")?,
+    })
+}
+
+/// The definitions of `kind` that are in use (active), by position: the columns a list or an
+/// export of that kind offers, and the inputs of its forms.
+pub async fn active_fields(db: &Db, kind: Kind) -> Result<Vec<FieldDef>, DbError> {
+    sqlx::query(&format!(
+        "{FIELD_COLUMNS} FROM custom_fields WHERE kind = $1 AND active = 1 ORDER BY position, field_key"
+    ))
+    .bind(kind.as_str())
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(field_of)
+    .collect()
+}
+
+/// Creates a list (admin-created lists are not `system`).
+pub async fn create_list(db: &Db, key: &str, name_zh: &str, name_en: &str) -> Result<(), DbError> {
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO dict_lists (list_key, name_zh, name_en, system, created_at, updated_at) \
+         VALUES ($1, $2, $3, 0, $4, $4)",
+    )
+    .bind(key)
+    .bind(name_zh)
+    .bind(name_en)
+    .bind(now)
+    .execute(db.pool())
+    .await
+    .map_err(|e| DbError::unique(e, format!("list {key}")))?;
+    Ok(())
+}
+
+/// Renames a list.
+pub async fn rename_list(db: &Db, key: &str, name_zh: &str, name_en: &str) -> Result<(), DbError> {
+    let done = sqlx::query(
+        "UPDATE dict_lists SET name_zh = $2, name_en = $3, updated_at = $4 WHERE list_key = $1",
+    )
+    .bind(key)
+    .bind(name_zh)
+    .bind(name_en)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(DbError::NotFound(format!("list {key}")));
+    }
+    Ok(())
+}
+
+/// Adds an entry to a list.
+pub async fn add_entry(db: &Db, list: &str, entry: &DictEntry) -> Result<(), DbError> {
+    let exists: Option<String> =
+        sqlx::query_scalar("SELECT list_key FROM dict_lists WHERE list_key = $1")
+            .bind(list)
+            .fetch_optional(db.pool())
+            .await?;
+    if exists.is_none() {
+        return Err(DbError::NotFound(format!("list {list}")));
+    }
+    sqlx::query(
+        "INSERT INTO dict_entries (list_key, code, label_zh, label_en, position, active, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(list)
+    .bind(&entry.code)
+    .bind(&entry.label_zh)
+    .bind(&entry.label_en)
+    .bind(entry.position)
+    .bind(i64::from(entry.active))
+    .bind(now_ms())
+    .execute(db.pool())
+    .await
+    .map_err(|e| DbError::unique(e, format!("code {}", entry.code)))?;
+    Ok(())
+}
+
+/// Updates an entry's labels, position and active flag (its code never changes).
+pub async fn update_entry(db: &Db, list: &str, entry: &DictEntry) -> Result<(), DbError> {
+    let done = sqlx::query(
+        "UPDATE dict_entries SET label_zh = $3, label_en = $4, position = $5, active = $6, \
+         updated_at = $7 WHERE list_key = $1 AND code = $2",
+    )
+    .bind(list)
+    .bind(&entry.code)
+    .bind(&entry.label_zh)
+    .bind(&entry.label_en)
+    .bind(entry.position)
+    .bind(i64::from(entry.active))
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(DbError::NotFound(format!("entry {list}/{}", entry.code)));
+    }
+    Ok(())
+}
+
+/// Creates a custom field definition.
+pub async fn create_field(db: &Db, def: &FieldDef) -> Result<(), DbError> {
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO custom_fields (kind, field_key, label_zh, label_en, field_type, list_key, \
+         required, active, position, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(def.kind.as_str())
+    .bind(&def.key)
+    .bind(&def.label_zh)
+    .bind(&def.label_en)
+    .bind(def.field_type.as_str())
+    .bind(def.list.clone())
+    .bind(i64::from(def.required))
+    .bind(i64::from(def.active))
+    .bind(def.position)
+    .bind(now)
+    .execute(db.pool())
+    .await
+    .map_err(|e| DbError::unique(e, format!("field {}", def.key)))?;
+    Ok(())
+}
+
+/// Updates a definition's labels, required and active flags and position (its kind, key, type
+/// and list never change).
+pub async fn update_field(db: &Db, def: &FieldDef) -> Result<(), DbError> {
+    let done = sqlx::query(
+        "UPDATE custom_fields SET label_zh = $3, label_en = $4, required = $5, active = $6, \
+         position = $7, updated_at = $8 WHERE kind = $1 AND field_key = $2",
+    )
+    .bind(def.kind.as_str())
+    .bind(&def.key)
+    .bind(&def.label_zh)
+    .bind(&def.label_en)
+    .bind(i64::from(def.required))
+    .bind(i64::from(def.active))
+    .bind(def.position)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(DbError::NotFound(format!("field {}.{}", def.kind, def.key)));
+    }
+    Ok(())
+}
+
+/// The SQL predicate "custom value `key` equals `value`" on a projection's `custom` JSON column,
+/// for this backend: the key binds to placeholder `$key_at`, the value to `$value_at`. For the
+/// list, filter and export queries of a kind (`column` is e.g. `c.custom`).
+pub fn custom_value_predicate(
+    backend: Backend,
+    column: &str,
+    key_at: usize,
+    value_at: usize,
+) -> String {
+    match backend {
+        // Keys are [a-z0-9_] (checked when a field is created), so `$.key` is a valid JSON path.
+        Backend::Sqlite => format!("json_extract({column}, '$.' || ${key_at}) = ${value_at}"),
+        Backend::Postgres => format!("(CAST({column} AS jsonb) ->> ${key_at}) = ${value_at}"),
+    }
+}
+
+/// Customers inside `scope` whose custom field `key` holds exactly `value` (canonical form),
+/// by name, at most `limit`.
+pub async fn customers_with_custom(
+    db: &Db,
+    scope: &ScopeTerritories,
+    key: &str,
+    value: &str,
+    limit: i64,
+) -> Result<Vec<DocId>, DbError> {
+    let mut sql = format!(
+        "SELECT id FROM customers WHERE {}",
+        custom_value_predicate(db.backend(), "custom", 1, 2)
+    );
+    let territories: Vec<TerritoryId> = match scope {
+        ScopeTerritories::All => Vec::new(),
+        ScopeTerritories::None => return Ok(Vec::new()),
+        ScopeTerritories::Some(ids) if ids.is_empty() => return Ok(Vec::new()),
+        ScopeTerritories::Some(ids) => ids.clone(),
+    };
+    if !territories.is_empty() {
+        let ph: Vec<String> = (0..territories.len())
+            .map(|i| format!("${}", i + 4))
+            .collect();
+        sql.push_str(&format!(" AND territory_id IN ({})", ph.join(", ")));
+    }
+    sql.push_str(" ORDER BY name, id LIMIT $3");
+    let mut q = sqlx::query(&sql).bind(key).bind(value).bind(limit);
+    for t in &territories {
+        q = q.bind(t.to_string());
+    }
+    q.fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            let id: String = r.try_get("id")?;
+            DocId::parse(&id).map_err(|e| DbError::corrupt("customers", e))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::test_support::memory_db;
+
+    #[tokio::test]
+    async fn defaults_are_seeded_and_admin_changes_move_the_version() {
+        let db = memory_db().await;
+        let r = reference(&db).await.unwrap();
+        let tiers = r.list(fieldcrm_core::schema::CUSTOMER_TIER).unwrap();
+        let codes: Vec<&str> = tiers.entries.iter().map(|e| e.code.as_str()).collect();
+        assert_eq!(codes, vec!["A", "B", "C", "D"]);
+        for (_, _, list) in fieldcrm_core::schema::BOUND_FIELDS {
+            assert!(r.list(list).is_some_and(|l| l.system), "{list}");
+        }
+        create_list(&db, "vip_level", "会员等级", "VIP level")
+            .await
+            .unwrap();
+        assert!(matches!(
+            create_list(&db, "vip_level", "x", "x").await,
+            Err(DbError::Duplicate(_))
+        ));
+        let entry = DictEntry {
+            code: "gold".into(),
+            label_zh: "金卡".into(),
+            label_en: "Gold".into(),
+            position: 1,
+            active: true,
+        };
+        add_entry(&db, "vip_level", &entry).await.unwrap();
+        assert!(matches!(
+            add_entry(&db, "nope", &entry).await,
+            Err(DbError::NotFound(_))
+        ));
+        let def = FieldDef {
+            kind: Kind::Customer,
+            key: "vip".into(),
+            label_zh: "会员".into(),
+            label_en: "VIP".into(),
+            field_type: FieldType::Choice,
+            list: Some("vip_level".into()),
+            required: false,
+            active: true,
+            position: 1,
+        };
+        create_field(&db, &def).await.unwrap();
+        let r2 = reference(&db).await.unwrap();
+        assert_ne!(r.version, r2.version);
+        assert_eq!(r2.field(Kind::Customer, "vip"), Some(&def));
+        update_field(
+            &db,
+            &FieldDef {
+                active: false,
+                ..def.clone()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(active_fields(&db, Kind::Customer).await.unwrap().is_empty());
+        let r3 = reference(&db).await.unwrap();
+        assert_ne!(r3.version, r2.version);
+        assert_eq!(reference(&db).await.unwrap().version, r3.version);
+    }
+}
