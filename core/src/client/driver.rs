@@ -594,8 +594,13 @@ async fn send(ws: &mut Ws, msgs: Vec<ClientMessage>) -> Result<(), ClientError> 
 }
 
 fn ws_error(e: WsError) -> ClientError {
+    use tokio_tungstenite::tungstenite::error::ProtocolError;
     match e {
-        WsError::Io(_) | WsError::ConnectionClosed | WsError::AlreadyClosed => {
+        // A connection cut in the middle (network gone, server killed) is being offline.
+        WsError::Io(_)
+        | WsError::ConnectionClosed
+        | WsError::AlreadyClosed
+        | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
             ClientError::Offline(e.to_string())
         }
         other => ClientError::Protocol(other.to_string()),

@@ -441,7 +441,8 @@ async fn upsert_visit(
     .bind(now)
     .execute(&mut *w.tx)
     .await?;
-    Ok(())
+    super::attachments::set_doc_refs(&mut w.tx, id, v.photos.iter().map(|p| p.sha256.as_str()))
+        .await
 }
 
 // ---- reading for devices ----
