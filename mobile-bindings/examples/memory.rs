@@ -69,13 +69,20 @@ async fn serve_seeded(n: usize) {
         .await
         .unwrap();
     }
-    eprintln!("server: seeded {n} customers in {:.1} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "server: seeded {n} customers in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     println!("http://{}", app.local_addr());
     tokio::spawn(app.run_with_shutdown(async {
         // Stop when the parent closes our stdin.
         let _ = tokio::task::spawn_blocking(|| {
             let mut s = String::new();
-            while std::io::stdin().read_line(&mut s).map(|n| n > 0).unwrap_or(false) {}
+            while std::io::stdin()
+                .read_line(&mut s)
+                .map(|n| n > 0)
+                .unwrap_or(false)
+            {}
         })
         .await;
     }))
@@ -115,11 +122,29 @@ async fn measure(url: &str, n: usize) {
     let peak = kib("VmHWM:");
     println!("customers synced        {}", report.docs_received);
     println!("first sync              {sync_s:.2} s");
-    println!("list/search/get         {} / {} / 10 (page at offset {}: {})", page.len(), hits.len(), n / 2, deep.len());
+    println!(
+        "list/search/get         {} / {} / 10 (page at offset {}: {})",
+        page.len(),
+        hits.len(),
+        n / 2,
+        deep.len()
+    );
     println!("baseline RSS (empty)    {:>8} KiB", baseline);
-    println!("RSS after sync          {:>8} KiB (+{:.1} MB)", after_sync, mb(after_sync, baseline));
-    println!("RSS after list/get      {:>8} KiB (+{:.1} MB)", now, mb(now, baseline));
-    println!("peak RSS                {:>8} KiB (+{:.1} MB above baseline; target < 64 MB)", peak, mb(peak, baseline));
+    println!(
+        "RSS after sync          {:>8} KiB (+{:.1} MB)",
+        after_sync,
+        mb(after_sync, baseline)
+    );
+    println!(
+        "RSS after list/get      {:>8} KiB (+{:.1} MB)",
+        now,
+        mb(now, baseline)
+    );
+    println!(
+        "peak RSS                {:>8} KiB (+{:.1} MB above baseline; target < 64 MB)",
+        peak,
+        mb(peak, baseline)
+    );
 }
 
 fn mb(v: u64, base: u64) -> f64 {

@@ -398,7 +398,10 @@ async fn every_sync_event_kind_reaches_the_listener() {
         .wait_for("connected", |e| matches!(e, SyncEvent::Connected))
         .await;
     recorder
-        .wait_for("docs", |e| matches!(e, SyncEvent::DocsReceived { count } if *count > 0))
+        .wait_for(
+            "docs",
+            |e| matches!(e, SyncEvent::DocsReceived { count } if *count > 0),
+        )
         .await;
     recorder
         .wait_for("caught up", |e| matches!(e, SyncEvent::CaughtUp { .. }))
@@ -412,7 +415,10 @@ async fn every_sync_event_kind_reaches_the_listener() {
         .await
         .unwrap();
     recorder
-        .wait_for("compensated", |e| matches!(e, SyncEvent::Compensated { doc, .. } if *doc == id))
+        .wait_for(
+            "compensated",
+            |e| matches!(e, SyncEvent::Compensated { doc, .. } if *doc == id),
+        )
         .await;
 
     // Rejected: a customer created in another territory.
@@ -422,7 +428,10 @@ async fn every_sync_event_kind_reaches_the_listener() {
         .await
         .unwrap();
     recorder
-        .wait_for("rejected", |e| matches!(e, SyncEvent::Rejected { doc, .. } if *doc == outside))
+        .wait_for(
+            "rejected",
+            |e| matches!(e, SyncEvent::Rejected { doc, .. } if *doc == outside),
+        )
         .await;
 
     // Revoked: the office moves a customer to Beijing.
@@ -430,13 +439,16 @@ async fn every_sync_event_kind_reaches_the_listener() {
         &server.state.db,
         &server.state.hub,
         moved.parse().unwrap(),
-        None,
         server.org.beijing,
+        None,
     )
     .await
     .unwrap();
     recorder
-        .wait_for("revoked", |e| matches!(e, SyncEvent::Revoked { docs } if docs.contains(&moved)))
+        .wait_for(
+            "revoked",
+            |e| matches!(e, SyncEvent::Revoked { docs } if docs.contains(&moved)),
+        )
         .await;
 
     // UploadsFinished: a photo taken during a visit goes up beside the connection.
@@ -446,11 +458,18 @@ async fn every_sync_event_kind_reaches_the_listener() {
         .unwrap();
     let bytes = png("live");
     let sha = client
-        .add_visit_photo(visit.clone(), bytes.clone(), "image/png".into(), "门头".into())
+        .add_visit_photo(
+            visit.clone(),
+            bytes.clone(),
+            "image/png".into(),
+            "门头".into(),
+        )
         .await
         .unwrap();
     let event = recorder
-        .wait_for("uploads finished", |e| matches!(e, SyncEvent::UploadsFinished { .. }))
+        .wait_for("uploads finished", |e| {
+            matches!(e, SyncEvent::UploadsFinished { .. })
+        })
         .await;
     assert_eq!(
         event,
@@ -468,7 +487,10 @@ async fn every_sync_event_kind_reaches_the_listener() {
 
     live.stop().await;
     assert!(
-        matches!(recorder.events().last(), Some(SyncEvent::Disconnected { error: None })),
+        matches!(
+            recorder.events().last(),
+            Some(SyncEvent::Disconnected { error: None })
+        ),
         "{:?}",
         recorder.events()
     );
@@ -492,7 +514,12 @@ async fn visits_contacts_and_photos_through_the_facade() {
         .await
         .unwrap();
     let card = client.get_customer(customer.id.clone()).await.unwrap();
-    let primaries: Vec<_> = card.contacts.iter().filter(|c| c.primary).map(|c| c.id.clone()).collect();
+    let primaries: Vec<_> = card
+        .contacts
+        .iter()
+        .filter(|c| c.primary)
+        .map(|c| c.id.clone())
+        .collect();
     assert_eq!(primaries, vec![b.clone()], "one primary contact");
     let mut changed = contact("王总 Wang", false);
     changed.phones = vec!["021-6888 1234".into()];
@@ -506,61 +533,118 @@ async fn visits_contacts_and_photos_through_the_facade() {
         .unwrap();
     let card = client.get_customer(customer.id.clone()).await.unwrap();
     let wang = card.contacts.iter().find(|c| c.id == a).unwrap();
-    assert_eq!((wang.name.as_str(), wang.phones.clone()), ("王总 Wang", vec!["021-6888 1234".to_owned()]));
+    assert_eq!(
+        (wang.name.as_str(), wang.phones.clone()),
+        ("王总 Wang", vec!["021-6888 1234".to_owned()])
+    );
     assert!(card.contacts.iter().all(|c| c.id != b));
     for err in [
-        client.add_contact(customer.id.clone(), contact("  ", false)).await.unwrap_err(),
         client
-            .add_contact(customer.id.clone(), ContactInput { phones: vec!["call me".into()], ..contact("X", false) })
+            .add_contact(customer.id.clone(), contact("  ", false))
             .await
             .unwrap_err(),
-        client.update_contact(customer.id.clone(), "nope".into(), contact("X", false)).await.unwrap_err(),
-        client.add_contact("nope".into(), contact("X", false)).await.unwrap_err(),
+        client
+            .add_contact(
+                customer.id.clone(),
+                ContactInput {
+                    phones: vec!["call me".into()],
+                    ..contact("X", false)
+                },
+            )
+            .await
+            .unwrap_err(),
+        client
+            .update_contact(customer.id.clone(), "nope".into(), contact("X", false))
+            .await
+            .unwrap_err(),
+        client
+            .add_contact("nope".into(), contact("X", false))
+            .await
+            .unwrap_err(),
     ] {
         assert!(matches!(err, FieldError::InvalidInput { .. }), "{err:?}");
     }
     let unknown = fieldcrm_core::ids::ContactId::new().to_string();
-    let err = client.remove_contact(customer.id.clone(), unknown).await.unwrap_err();
+    let err = client
+        .remove_contact(customer.id.clone(), unknown)
+        .await
+        .unwrap_err();
     assert!(matches!(err, FieldError::NotFound { .. }), "{err:?}");
 
     // Visits: two, newest first, with the customer's name; notes; a photo.
-    let first = client.start_visit(customer.id.clone(), None, None, None).await.unwrap();
+    let first = client
+        .start_visit(customer.id.clone(), None, None, None)
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     let second = client
         .start_visit(customer.id.clone(), Some(31.2), Some(121.4), Some(15.0))
         .await
         .unwrap();
-    client.set_visit_notes(second.clone(), "谈了价格 price talk".into()).await.unwrap();
+    client
+        .set_visit_notes(second.clone(), "谈了价格 price talk".into())
+        .await
+        .unwrap();
     let photo = png("facade");
     let sha = client
-        .add_visit_photo(second.clone(), photo.clone(), "image/png".into(), "样品 samples".into())
+        .add_visit_photo(
+            second.clone(),
+            photo.clone(),
+            "image/png".into(),
+            "样品 samples".into(),
+        )
         .await
         .unwrap();
     // The same photo again is referenced once.
     assert_eq!(
         client
-            .add_visit_photo(second.clone(), photo.clone(), "image/png".into(), String::new())
+            .add_visit_photo(
+                second.clone(),
+                photo.clone(),
+                "image/png".into(),
+                String::new()
+            )
             .await
             .unwrap(),
         sha
     );
-    let list = client.list_visits(Some(customer.id.clone()), 10, 0).await.unwrap();
-    let ours: Vec<_> = list.iter().filter(|v| v.id == first || v.id == second).collect();
+    let list = client
+        .list_visits(Some(customer.id.clone()), 10, 0)
+        .await
+        .unwrap();
+    let ours: Vec<_> = list
+        .iter()
+        .filter(|v| v.id == first || v.id == second)
+        .collect();
     assert_eq!(ours.len(), 2);
     assert_eq!(ours[0].id, second, "newest first: {list:?}");
     assert_eq!(ours[0].customer_name, customer.name);
     assert_eq!(ours[0].photo_count, 1);
     assert!(ours[0].pending);
-    assert_eq!(client.list_visits(None, 1, 0).await.unwrap().len(), 1, "limit");
+    assert_eq!(
+        client.list_visits(None, 1, 0).await.unwrap().len(),
+        1,
+        "limit"
+    );
     let record = client.get_visit(second.clone()).await.unwrap();
     assert_eq!(record.notes, "谈了价格 price talk");
     assert_eq!(record.customer_id, customer.id);
     let check_in = record.check_in.clone().unwrap();
-    assert_eq!((check_in.lat, check_in.lon, check_in.accuracy_m), (Some(31.2), Some(121.4), Some(15.0)));
+    assert_eq!(
+        (check_in.lat, check_in.lon, check_in.accuracy_m),
+        (Some(31.2), Some(121.4), Some(15.0))
+    );
     assert!(record.check_out.is_none());
     assert_eq!(record.photos.len(), 1);
     let p = &record.photos[0];
-    assert_eq!((p.sha256.as_str(), p.content_type.as_str(), p.caption.as_str()), (sha.as_str(), "image/png", "样品 samples"));
+    assert_eq!(
+        (
+            p.sha256.as_str(),
+            p.content_type.as_str(),
+            p.caption.as_str()
+        ),
+        (sha.as_str(), "image/png", "样品 samples")
+    );
     assert!(!p.uploaded, "queued, not synced yet");
     assert_eq!(std::fs::read(p.local_path.clone().unwrap()).unwrap(), photo);
     assert_eq!(client.status().await.unwrap().pending_uploads, 1);
@@ -570,14 +654,22 @@ async fn visits_contacts_and_photos_through_the_facade() {
     assert_eq!(report.rejected, 0, "{report:?}");
     assert_eq!(client.status().await.unwrap().pending_uploads, 0);
     assert!(client.get_visit(second.clone()).await.unwrap().photos[0].uploaded);
-    let server_visit = fieldcrm_server::sync::write::load_record(&server.state.db, second.parse().unwrap())
-        .await
-        .unwrap();
+    let server_visit =
+        fieldcrm_server::sync::write::load_record(&server.state.db, second.parse().unwrap())
+            .await
+            .unwrap();
     assert_eq!(server_visit["photos"][0]["sha256"], sha.as_str());
-    let server_customer = fieldcrm_server::sync::write::load_record(&server.state.db, customer.id.parse().unwrap())
-        .await
-        .unwrap();
-    assert!(server_customer["contacts"].as_array().unwrap().iter().any(|c| c["name"] == "王总 Wang"));
+    let server_customer =
+        fieldcrm_server::sync::write::load_record(&server.state.db, customer.id.parse().unwrap())
+            .await
+            .unwrap();
+    assert!(
+        server_customer["contacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "王总 Wang")
+    );
 
     // Logout wipes photos with everything else.
     let local = dir.path().join("device").join("attachments").join(&sha);
@@ -593,8 +685,13 @@ async fn bad_photos_are_invalid_input_and_nothing_is_queued() {
     let dir = tempfile::tempdir().unwrap();
     let client = logged_in(&server, &dir, "rep.sh").await;
     client.sync_now().await.unwrap();
-    let customer = client.list_customers(None, 1, 0).await.unwrap()[0].id.clone();
-    let visit = client.start_visit(customer, None, None, None).await.unwrap();
+    let customer = client.list_customers(None, 1, 0).await.unwrap()[0]
+        .id
+        .clone();
+    let visit = client
+        .start_visit(customer, None, None, None)
+        .await
+        .unwrap();
     let mut huge = png("huge");
     huge.resize(10 * 1024 * 1024 + 1, 0);
     let cases: Vec<(Vec<u8>, &str)> = vec![
@@ -610,10 +707,18 @@ async fn bad_photos_are_invalid_input_and_nothing_is_queued() {
             .add_visit_photo(visit.clone(), bytes, ctype.into(), String::new())
             .await
             .unwrap_err();
-        assert!(matches!(err, FieldError::InvalidInput { .. }), "{ctype}: {err:?}");
+        assert!(
+            matches!(err, FieldError::InvalidInput { .. }),
+            "{ctype}: {err:?}"
+        );
     }
     let err = client
-        .add_visit_photo("not-an-id".into(), png("x"), "image/png".into(), String::new())
+        .add_visit_photo(
+            "not-an-id".into(),
+            png("x"),
+            "image/png".into(),
+            String::new(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, FieldError::InvalidInput { .. }), "{err:?}");
@@ -623,9 +728,24 @@ async fn bad_photos_are_invalid_input_and_nothing_is_queued() {
         .await
         .unwrap_err();
     assert!(matches!(err, FieldError::NotFound { .. }), "{err:?}");
-    assert!(matches!(client.get_visit(missing).await.unwrap_err(), FieldError::NotFound { .. }));
-    assert!(matches!(client.set_visit_notes("x".into(), String::new()).await.unwrap_err(), FieldError::InvalidInput { .. }));
-    assert!(matches!(client.list_visits(Some("x".into()), 10, 0).await.unwrap_err(), FieldError::InvalidInput { .. }));
+    assert!(matches!(
+        client.get_visit(missing).await.unwrap_err(),
+        FieldError::NotFound { .. }
+    ));
+    assert!(matches!(
+        client
+            .set_visit_notes("x".into(), String::new())
+            .await
+            .unwrap_err(),
+        FieldError::InvalidInput { .. }
+    ));
+    assert!(matches!(
+        client
+            .list_visits(Some("x".into()), 10, 0)
+            .await
+            .unwrap_err(),
+        FieldError::InvalidInput { .. }
+    ));
     assert_eq!(client.status().await.unwrap().pending_uploads, 0);
     assert!(client.get_visit(visit).await.unwrap().photos.is_empty());
 }
@@ -637,8 +757,13 @@ async fn a_photo_the_server_refuses_is_failed_with_a_notice() {
     let dir = tempfile::tempdir().unwrap();
     let client = logged_in(&server, &dir, "rep.sh").await;
     client.sync_now().await.unwrap();
-    let customer = client.list_customers(None, 1, 0).await.unwrap()[0].id.clone();
-    let visit = client.start_visit(customer, None, None, None).await.unwrap();
+    let customer = client.list_customers(None, 1, 0).await.unwrap()[0]
+        .id
+        .clone();
+    let visit = client
+        .start_visit(customer, None, None, None)
+        .await
+        .unwrap();
     let mut big = png("big");
     big.resize(1_000, 7);
     client
@@ -646,17 +771,29 @@ async fn a_photo_the_server_refuses_is_failed_with_a_notice() {
         .await
         .unwrap();
     let recorder = Arc::new(Recorder::default());
-    let live = client.start_live(Box::new(Listener(recorder.clone()))).await;
-    let event = recorder
-        .wait_for("uploads finished", |e| matches!(e, SyncEvent::UploadsFinished { .. }))
+    let live = client
+        .start_live(Box::new(Listener(recorder.clone())))
         .await;
-    assert_eq!(event, SyncEvent::UploadsFinished { uploaded: 0, failed: 1 });
+    let event = recorder
+        .wait_for("uploads finished", |e| {
+            matches!(e, SyncEvent::UploadsFinished { .. })
+        })
+        .await;
+    assert_eq!(
+        event,
+        SyncEvent::UploadsFinished {
+            uploaded: 0,
+            failed: 1
+        }
+    );
     live.stop().await;
     assert_eq!(client.status().await.unwrap().pending_uploads, 0);
     assert!(!client.get_visit(visit).await.unwrap().photos[0].uploaded);
     let notices = client.notices().await.unwrap();
     assert!(
-        notices.iter().any(|n| n.kind == NoticeKind::Error && n.message.contains("could not be uploaded")),
+        notices
+            .iter()
+            .any(|n| n.kind == NoticeKind::Error && n.message.contains("could not be uploaded")),
         "{notices:?}"
     );
 }
@@ -667,13 +804,19 @@ async fn a_corrupt_store_file_is_an_error_not_a_panic() {
     let home = dir.path().join("device");
     std::fs::create_dir_all(&home).unwrap();
     std::fs::write(home.join("fieldcrm-client.db"), vec![0x5a_u8; 8192]).unwrap();
-    let err = FieldClient::open(home.display().to_string()).await.unwrap_err();
+    let err = FieldClient::open(home.display().to_string())
+        .await
+        .unwrap_err();
     assert!(matches!(err, FieldError::Internal { .. }), "{err:?}");
 }
 
 /// A TCP proxy in front of the server that, once armed, cuts every connection after it has
 /// forwarded `after` bytes from the server.
-async fn cutting_proxy(target: String, armed: Arc<std::sync::atomic::AtomicBool>, after: usize) -> String {
+async fn cutting_proxy(
+    target: String,
+    armed: Arc<std::sync::atomic::AtomicBool>,
+    after: usize,
+) -> String {
     use std::sync::atomic::Ordering;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -681,7 +824,9 @@ async fn cutting_proxy(target: String, armed: Arc<std::sync::atomic::AtomicBool>
     let target = target.trim_start_matches("http://").to_owned();
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
-            let Ok(upstream) = tokio::net::TcpStream::connect(&target).await else { continue };
+            let Ok(upstream) = tokio::net::TcpStream::connect(&target).await else {
+                continue;
+            };
             let cut = armed.load(Ordering::SeqCst);
             tokio::spawn(async move {
                 let (mut cr, mut cw) = client.into_split();
@@ -696,7 +841,11 @@ async fn cutting_proxy(target: String, armed: Arc<std::sync::atomic::AtomicBool>
                         Ok(0) | Err(_) => break,
                         Ok(n) => n,
                     };
-                    let n = if cut { n.min(after.saturating_sub(sent)) } else { n };
+                    let n = if cut {
+                        n.min(after.saturating_sub(sent))
+                    } else {
+                        n
+                    };
                     if n == 0 || cw.write_all(&buf[..n]).await.is_err() {
                         break;
                     }
@@ -714,7 +863,12 @@ async fn the_server_going_away_mid_sync_is_offline_and_loses_nothing() {
     use std::sync::atomic::Ordering;
     let server = Server::start().await;
     let armed = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let via = cutting_proxy(server.url.trim_start_matches("http://").to_owned(), armed.clone(), 500).await;
+    let via = cutting_proxy(
+        server.url.trim_start_matches("http://").to_owned(),
+        armed.clone(),
+        500,
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let client = open(&dir).await;
     client
@@ -729,8 +883,13 @@ async fn the_server_going_away_mid_sync_is_offline_and_loses_nothing() {
     armed.store(false, Ordering::SeqCst);
     let report = client.sync_now().await.unwrap();
     assert!(report.docs_received > 0);
-    let customer = client.list_customers(None, 1, 0).await.unwrap()[0].id.clone();
-    let visit = client.start_visit(customer, None, None, None).await.unwrap();
+    let customer = client.list_customers(None, 1, 0).await.unwrap()[0]
+        .id
+        .clone();
+    let visit = client
+        .start_visit(customer, None, None, None)
+        .await
+        .unwrap();
     client
         .add_visit_photo(visit, png("kept"), "image/png".into(), String::new())
         .await

@@ -314,9 +314,10 @@ mod tests {
         assert_eq!(s.refresh_token_ttl_secs, 120);
         assert_eq!(s.database_url, "postgres://x@h/db");
         assert_eq!(s.max_attachment_bytes, 10 * 1024 * 1024);
-        let env =
-            SettingsLayer::from_env(|k| (k == "FIELDCRM__MAX_ATTACHMENT_BYTES").then(|| "5".into()))
-                .unwrap();
+        let env = SettingsLayer::from_env(|k| {
+            (k == "FIELDCRM__MAX_ATTACHMENT_BYTES").then(|| "5".into())
+        })
+        .unwrap();
         assert_eq!(Settings::from_layer(env).unwrap().max_attachment_bytes, 5);
     }
 

@@ -89,7 +89,11 @@ async fn offline_photo_reaches_the_visit_card(backend: Backend) {
     // Sync: the visit is pushed, then the photo uploaded.
     let report = phone.sync_once().await.unwrap();
     assert_eq!((report.accepted, report.rejected), (1, 0), "{report:?}");
-    assert_eq!((report.uploaded, report.upload_failed), (1, 0), "{report:?}");
+    assert_eq!(
+        (report.uploaded, report.upload_failed),
+        (1, 0),
+        "{report:?}"
+    );
     assert_eq!(phone.pending_uploads().await.unwrap(), 0);
 
     // The office sees the card with the photo, and the photo itself byte-identical.
@@ -99,11 +103,21 @@ async fn offline_photo_reaches_the_visit_card(backend: Backend) {
     assert!(card.contains("上海销售 Shanghai Rep"), "the rep");
     assert!(card.contains("下单 ordered"));
     assert!(card.contains("货架 shelf"));
-    assert!(card.contains(&format!("src=\"/attachments/{sha}\"")), "{card}");
+    assert!(
+        card.contains(&format!("src=\"/attachments/{sha}\"")),
+        "{card}"
+    );
     let (status, head, bytes) = get_bytes(&server, &format!("/attachments/{sha}"), &office).await;
     assert_eq!(status, 200);
-    assert!(head.to_ascii_lowercase().contains("content-type: image/png"), "{head}");
-    assert!(head.to_ascii_lowercase().contains("x-content-type-options: nosniff"));
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: image/png"),
+        "{head}"
+    );
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("x-content-type-options: nosniff")
+    );
     assert_eq!(bytes, photo);
 
     // Beijing's rep may open neither.

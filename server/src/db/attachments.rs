@@ -98,11 +98,12 @@ pub async fn get(db: &Db, sha: &Sha256Hex) -> Result<Option<Attachment>, DbError
 
 /// Whether `user` uploaded the file.
 pub async fn is_uploader(db: &Db, sha: &Sha256Hex, user: UserId) -> Result<bool, DbError> {
-    let row = sqlx::query("SELECT 1 AS one FROM attachment_uploaders WHERE sha256 = $1 AND user_id = $2")
-        .bind(sha.as_str())
-        .bind(user.to_string())
-        .fetch_optional(db.pool())
-        .await?;
+    let row =
+        sqlx::query("SELECT 1 AS one FROM attachment_uploaders WHERE sha256 = $1 AND user_id = $2")
+            .bind(sha.as_str())
+            .bind(user.to_string())
+            .fetch_optional(db.pool())
+            .await?;
     Ok(row.is_some())
 }
 
@@ -157,7 +158,7 @@ pub async fn stored_among(db: &Db, shas: &[String]) -> Result<Vec<String>, DbErr
 pub(crate) async fn set_doc_refs(
     conn: &mut AnyConnection,
     doc: DocId,
-    shas: impl IntoIterator<Item = &str>,
+    shas: &[String],
 ) -> Result<(), DbError> {
     sqlx::query("DELETE FROM attachment_refs WHERE doc_id = $1")
         .bind(doc.to_string())
@@ -200,13 +201,12 @@ mod tests {
 
         let doc = DocId::new();
         let mut conn = db.pool().acquire().await.unwrap();
-        set_doc_refs(&mut conn, doc, [sha.as_str(), sha.as_str(), "not-a-hash"])
-            .await
-            .unwrap();
+        let refs = [sha.to_string(), sha.to_string(), "not-a-hash".to_owned()];
+        set_doc_refs(&mut conn, doc, &refs).await.unwrap();
         drop(conn);
         assert!(is_referenced_by(&db, &sha, doc).await.unwrap());
         let mut conn = db.pool().acquire().await.unwrap();
-        set_doc_refs(&mut conn, doc, []).await.unwrap();
+        set_doc_refs(&mut conn, doc, &[]).await.unwrap();
         drop(conn);
         assert!(!is_referenced_by(&db, &sha, doc).await.unwrap());
     }

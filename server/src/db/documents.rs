@@ -441,8 +441,8 @@ async fn upsert_visit(
     .bind(now)
     .execute(&mut *w.tx)
     .await?;
-    super::attachments::set_doc_refs(&mut w.tx, id, v.photos.iter().map(|p| p.sha256.as_str()))
-        .await
+    let photos: Vec<String> = v.photos.iter().map(|p| p.sha256.clone()).collect();
+    super::attachments::set_doc_refs(&mut w.tx, id, &photos).await
 }
 
 // ---- reading for devices ----

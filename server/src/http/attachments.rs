@@ -138,7 +138,8 @@ pub async fn get(
 }
 
 fn header(v: &str) -> HeaderValue {
-    HeaderValue::from_str(v).unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"))
+    HeaderValue::from_str(v)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"))
 }
 
 /// Whether `user` (of `role`) may read the file: they uploaded it, or a visit referencing it is

@@ -48,8 +48,16 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("vcard.accuracy", "精度", "Accuracy"),
     ("vcard.no_fix", "无定位", "No GPS fix"),
     ("vcard.not_yet", "尚未签退", "Not checked out yet"),
-    ("vcard.distance", "签到点距客户地址", "Check-in distance from the customer's address"),
-    ("vcard.distance_unknown", "无法计算（缺少定位或客户地址坐标）", "Unknown (no GPS fix or no geocoded customer address)"),
+    (
+        "vcard.distance",
+        "签到点距客户地址",
+        "Check-in distance from the customer's address",
+    ),
+    (
+        "vcard.distance_unknown",
+        "无法计算（缺少定位或客户地址坐标）",
+        "Unknown (no GPS fix or no geocoded customer address)",
+    ),
     ("vcard.far", "距离超过 500 米", "More than 500 m away"),
     ("vcard.purpose", "目的", "Purpose"),
     ("vcard.outcome", "结果", "Outcome"),
@@ -57,7 +65,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("vcard.next_step", "下一步", "Next step"),
     ("vcard.photos", "照片", "Photos"),
     ("vcard.no_photos", "没有照片", "No photos"),
-    ("vcard.photo_pending", "等待手机上传", "Waiting for the phone to upload it"),
+    (
+        "vcard.photo_pending",
+        "等待手机上传",
+        "Waiting for the phone to upload it",
+    ),
     ("vcard.taken_at", "拍摄于", "Taken"),
     ("vcard.photo", "拜访照片", "Visit photo"),
 ];
@@ -312,7 +324,10 @@ pub async fn card(
     let tr = Tr(user.lang);
     let v = CardView {
         customer_id: visit.customer.map(|c| c.to_string()).unwrap_or_default(),
-        customer: customer.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
+        customer: customer
+            .as_ref()
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
         rep,
         check_in: visit.check_in.as_ref().map(point_view),
         check_out: visit.check_out.as_ref().map(point_view),

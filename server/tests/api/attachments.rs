@@ -128,9 +128,16 @@ async fn visit_with_photo(
         "name": "华联超市 Hualian", "code": "T-9", "territory": territory.to_string(),
         "address": { "city": "上海", "geo": { "lat": 31.2304, "lon": 121.4737 } },
     });
-    write::server_create(&app.db, &app.state.hub, Kind::Customer, customer, &record, None)
-        .await
-        .unwrap();
+    write::server_create(
+        &app.db,
+        &app.state.hub,
+        Kind::Customer,
+        customer,
+        &record,
+        None,
+    )
+    .await
+    .unwrap();
     let visit = DocId::new();
     let rep = app.seed.users["rep.sh"];
     let record = json!({
@@ -159,7 +166,14 @@ async fn upload_is_stored_and_repeats_are_idempotent(app: TestApp) {
         get(&app, Method::HEAD, &rep.access_token, &h).await.status,
         StatusCode::NOT_FOUND
     );
-    let r = put(&app, Some(&rep.access_token), &h, "image/png", bytes.clone()).await;
+    let r = put(
+        &app,
+        Some(&rep.access_token),
+        &h,
+        "image/png",
+        bytes.clone(),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json());
     assert_eq!(r.json()["sha256"], h.as_str());
     assert_eq!(r.json()["size"], bytes.len());
@@ -178,10 +192,24 @@ async fn upload_is_stored_and_repeats_are_idempotent(app: TestApp) {
     assert_eq!(head.headers["content-type"], "image/png");
 
     // A retry (same user) and another user's upload of the same bytes: 200, nothing rewritten.
-    let again = put(&app, Some(&rep.access_token), &h, "image/png", bytes.clone()).await;
+    let again = put(
+        &app,
+        Some(&rep.access_token),
+        &h,
+        "image/png",
+        bytes.clone(),
+    )
+    .await;
     assert_eq!(again.status, StatusCode::OK);
     let other = app.login("rep.bj", "demo").await;
-    let theirs = put(&app, Some(&other.access_token), &h, "image/png", bytes.clone()).await;
+    let theirs = put(
+        &app,
+        Some(&other.access_token),
+        &h,
+        "image/png",
+        bytes.clone(),
+    )
+    .await;
     assert_eq!(theirs.status, StatusCode::OK);
     assert_eq!(
         std::fs::metadata(&path).unwrap().modified().unwrap(),
@@ -231,7 +259,11 @@ async fn bad_uploads_are_refused_with_the_right_status(app: TestApp) {
         bytes.clone(),
     )
     .await;
-    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "no content type");
+    assert_eq!(
+        r.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "no content type"
+    );
 
     // Too big: one byte over the default limit of 10 MiB.
     let mut big = png("big");
@@ -241,7 +273,12 @@ async fn bad_uploads_are_refused_with_the_right_status(app: TestApp) {
     assert_eq!(r.json()["error"]["code"], "payload_too_large");
 
     // Garbage addresses and an empty body.
-    for path in ["nothex", "../../etc/passwd", &"a".repeat(63), &"g".repeat(64)] {
+    for path in [
+        "nothex",
+        "../../etc/passwd",
+        &"a".repeat(63),
+        &"g".repeat(64),
+    ] {
         let r = put(&app, t, path, "image/png", bytes.clone()).await;
         assert!(
             r.status == StatusCode::BAD_REQUEST || r.status == StatusCode::NOT_FOUND,
@@ -285,7 +322,14 @@ async fn only_uploaders_and_users_seeing_a_referencing_visit_read_it(app: TestAp
     let rep = app.login("rep.sh", "demo").await;
     let bytes = png("scope");
     let h = sha(&bytes);
-    let r = put(&app, Some(&rep.access_token), &h, "image/png", bytes.clone()).await;
+    let r = put(
+        &app,
+        Some(&rep.access_token),
+        &h,
+        "image/png",
+        bytes.clone(),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED);
 
     // The uploader reads it back byte-identical, with the safe headers.
@@ -337,14 +381,21 @@ async fn visit_card_shows_the_visit_and_its_photos(app: TestApp) {
     let bytes = png("card");
     let h = sha(&bytes);
     assert_eq!(
-        put(&app, Some(&rep.access_token), &h, "image/png", bytes.clone())
-            .await
-            .status,
+        put(
+            &app,
+            Some(&rep.access_token),
+            &h,
+            "image/png",
+            bytes.clone()
+        )
+        .await
+        .status,
         StatusCode::CREATED
     );
     let missing = sha(b"not uploaded yet");
     // 0.01° of latitude ≈ 1.11 km: flagged.
-    let (customer, visit) = visit_with_photo(&app, app.seed.shanghai, &h, "<b>门头</b>", 0.01).await;
+    let (customer, visit) =
+        visit_with_photo(&app, app.seed.shanghai, &h, "<b>门头</b>", 0.01).await;
     write::server_update(&app.db, &app.state.hub, visit, None, "test", |v| {
         v["photos"].as_array_mut().unwrap().push(
             json!({ "sha256": missing, "content_type": "image/jpeg", "taken_at": 0, "caption": "" }),
