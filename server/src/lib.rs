@@ -3,6 +3,7 @@
 //!
 //! - [`settings`]: layered configuration;
 //! - [`db`]: all SQL, one module per aggregate;
+//! - [`attachments`]: photo files on disk (content-addressed);
 //! - [`auth`]: passwords, access and refresh tokens, devices;
 //! - [`http`]: REST handlers and the API error type;
 //! - [`sync`]: the sync WebSocket endpoint;
@@ -11,6 +12,7 @@
 //! - [`web`]: the web back office (askama + htmx);
 //! - [`cli`]: the `fieldcrm` command line.
 
+pub mod attachments;
 pub mod auth;
 pub mod bench;
 pub mod cli;

@@ -69,6 +69,8 @@ pub struct Settings {
     pub max_frame_bytes: usize,
     /// Largest REST request body accepted, bytes.
     pub max_body_bytes: usize,
+    /// Largest attachment (photo) accepted by `PUT /api/v1/attachments/{sha256}`, bytes.
+    pub max_attachment_bytes: usize,
 }
 
 /// One layer of settings: every field optional. Used for the file, the environment and the
@@ -92,6 +94,8 @@ pub struct SettingsLayer {
     pub max_frame_bytes: Option<usize>,
     /// See [`Settings::max_body_bytes`].
     pub max_body_bytes: Option<usize>,
+    /// See [`Settings::max_attachment_bytes`].
+    pub max_attachment_bytes: Option<usize>,
 }
 
 impl SettingsLayer {
@@ -106,6 +110,7 @@ impl SettingsLayer {
             refresh_token_ttl_secs: other.refresh_token_ttl_secs.or(self.refresh_token_ttl_secs),
             max_frame_bytes: other.max_frame_bytes.or(self.max_frame_bytes),
             max_body_bytes: other.max_body_bytes.or(self.max_body_bytes),
+            max_attachment_bytes: other.max_attachment_bytes.or(self.max_attachment_bytes),
         }
     }
 
@@ -151,6 +156,7 @@ impl SettingsLayer {
             refresh_token_ttl_secs: number(&var, "FIELDCRM__REFRESH_TOKEN_TTL_SECS")?,
             max_frame_bytes: number(&var, "FIELDCRM__MAX_FRAME_BYTES")?,
             max_body_bytes: number(&var, "FIELDCRM__MAX_BODY_BYTES")?,
+            max_attachment_bytes: number(&var, "FIELDCRM__MAX_ATTACHMENT_BYTES")?,
         })
     }
 }
@@ -208,6 +214,9 @@ impl Settings {
             refresh_token_ttl_secs,
             max_frame_bytes: layer.max_frame_bytes.unwrap_or(8 * 1024 * 1024),
             max_body_bytes: layer.max_body_bytes.unwrap_or(1024 * 1024),
+            max_attachment_bytes: layer
+                .max_attachment_bytes
+                .unwrap_or(fieldcrm_core::attachment::DEFAULT_MAX_BYTES),
         })
     }
 
@@ -304,6 +313,12 @@ mod tests {
         assert_eq!(s.access_token_ttl_secs, 60);
         assert_eq!(s.refresh_token_ttl_secs, 120);
         assert_eq!(s.database_url, "postgres://x@h/db");
+        assert_eq!(s.max_attachment_bytes, 10 * 1024 * 1024);
+        let env = SettingsLayer::from_env(|k| {
+            (k == "FIELDCRM__MAX_ATTACHMENT_BYTES").then(|| "5".into())
+        })
+        .unwrap();
+        assert_eq!(Settings::from_layer(env).unwrap().max_attachment_bytes, 5);
     }
 
     #[test]

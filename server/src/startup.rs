@@ -165,6 +165,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::router(state.clone()))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
+        // Photos are larger than other bodies: their routes carry their own limit.
+        .merge(crate::http::attachments_router(
+            state.settings.max_attachment_bytes,
+        ))
         .layer(axum::middleware::map_response(json_payload_too_large))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

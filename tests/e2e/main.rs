@@ -10,6 +10,7 @@
 mod harness;
 mod field;
 mod live;
+mod photos;
 mod protocol;
 mod raw;
 mod scope;

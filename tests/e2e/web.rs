@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::harness::{Backend, PASSWORD, TestServer};
 
 /// A minimal HTTP/1.1 exchange (`Connection: close`): status, raw headers, body.
-async fn http(
+pub(crate) async fn http(
     server: &TestServer,
     method: &str,
     path: &str,
@@ -80,7 +80,7 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-fn header<'a>(head: &'a str, name: &str, prefix: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(head: &'a str, name: &str, prefix: &str) -> Option<&'a str> {
     head.lines()
         .filter_map(|l| l.split_once(':'))
         .filter(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -95,7 +95,7 @@ fn csrf(body: &str) -> String {
 }
 
 /// Signs `user` in to the back office: (cookie header, CSRF token).
-async fn sign_in(server: &TestServer, user: &str) -> (String, String) {
+pub(crate) async fn sign_in(server: &TestServer, user: &str) -> (String, String) {
     let (_, head, _) = http(server, "GET", "/login", "", None).await;
     let login_cookie = header(&head, "set-cookie", "fieldcrm_login_csrf=")
         .unwrap()

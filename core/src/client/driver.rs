@@ -68,6 +68,12 @@ pub struct SyncReport {
     pub bytes_received: u64,
     /// The cursor after the sync.
     pub cursor: u64,
+    /// Photos uploaded after the push (see [`super::attachments`]).
+    #[serde(default)]
+    pub uploaded: u64,
+    /// Photos the server refused for good after the push (each has a notice).
+    #[serde(default)]
+    pub upload_failed: u64,
 }
 
 /// What the sync driver reports while it runs (see [`super::FieldClient::subscribe`]).
@@ -109,6 +115,13 @@ pub enum SyncEvent {
     CaughtUp {
         /// The new cursor.
         cursor: u64,
+    },
+    /// An upload pass of photos ended having done something.
+    UploadsFinished {
+        /// Photos now on the server.
+        uploaded: u64,
+        /// Photos the server refused for good (each has a notice).
+        failed: u64,
     },
 }
 
@@ -506,7 +519,10 @@ fn prepare_new_doc(d: &DocData) -> Result<store::NewDoc, ClientError> {
 // ----- tokens and connection -----
 
 /// The server URL and a valid access token, refreshing it first if it expired (or `force`).
-pub(crate) async fn access_token(store: &Store, force: bool) -> Result<(ServerUrl, String), ClientError> {
+pub(crate) async fn access_token(
+    store: &Store,
+    force: bool,
+) -> Result<(ServerUrl, String), ClientError> {
     let not_logged_in = || ClientError::Unauthorized("not logged in".into());
     let url = store
         .meta(super::META_SERVER)
@@ -588,8 +604,13 @@ async fn send(ws: &mut Ws, msgs: Vec<ClientMessage>) -> Result<(), ClientError> 
 }
 
 fn ws_error(e: WsError) -> ClientError {
+    use tokio_tungstenite::tungstenite::error::ProtocolError;
     match e {
-        WsError::Io(_) | WsError::ConnectionClosed | WsError::AlreadyClosed => {
+        // A connection cut in the middle (network gone, server killed) is being offline.
+        WsError::Io(_)
+        | WsError::ConnectionClosed
+        | WsError::AlreadyClosed
+        | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
             ClientError::Offline(e.to_string())
         }
         other => ClientError::Protocol(other.to_string()),
@@ -642,15 +663,30 @@ pub(crate) async fn sync_once(
 pub struct LiveHandle {
     stop: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
+    companions: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl LiveHandle {
-    /// Stops the live sync, closing the connection cleanly, and waits for it to end.
+    /// Stops the live sync, closing the connection cleanly, and waits for it (and its companion
+    /// tasks) to end.
     pub async fn stop(mut self) {
         let _ = self.stop.send(true);
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        for task in std::mem::take(&mut self.companions) {
+            let _ = task.await;
+        }
+    }
+
+    /// Runs a task beside the connection (the photo uploader) that stops with it: `start` gets
+    /// the stop signal (true once stopping) and spawns the task.
+    pub(crate) fn with_companion(
+        mut self,
+        start: impl FnOnce(watch::Receiver<bool>) -> tokio::task::JoinHandle<()>,
+    ) -> Self {
+        self.companions.push(start(self.stop.subscribe()));
+        self
     }
 }
 
@@ -671,6 +707,7 @@ pub(crate) fn run_live(
     LiveHandle {
         stop: stop_tx,
         task: Some(task),
+        companions: Vec::new(),
     }
 }
 

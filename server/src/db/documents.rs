@@ -449,7 +449,8 @@ async fn upsert_visit(
     .bind(custom_json(&v.custom))
     .execute(&mut *w.tx)
     .await?;
-    Ok(())
+    let photos: Vec<String> = v.photos.iter().map(|p| p.sha256.clone()).collect();
+    super::attachments::set_doc_refs(&mut w.tx, id, &photos).await
 }
 
 // ---- reading for devices ----

@@ -6,6 +6,7 @@
 //! `TEXT`, `BLOB`/`BYTEA`, `DOUBLE PRECISION`. Booleans are `BIGINT` 0/1, timestamps are `BIGINT`
 //! unix milliseconds, ids are hyphenated UUID `TEXT`.
 
+pub mod attachments;
 pub mod audit;
 pub mod customers_query;
 pub mod devices;

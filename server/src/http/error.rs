@@ -32,6 +32,13 @@ pub enum ApiError {
     /// 413 `payload_too_large`.
     #[error("request body too large")]
     PayloadTooLarge,
+    /// 415 `unsupported_media_type`: a content type not accepted, or bytes that are not what
+    /// their content type says.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422 `unprocessable`: well-formed but wrong (a digest that does not match the bytes).
+    #[error("{0}")]
+    Unprocessable(String),
     /// 429 `too_many_requests`.
     #[error("too many requests; try again later")]
     TooManyRequests,
@@ -50,6 +57,8 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -65,6 +74,8 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::Unprocessable(_) => "unprocessable",
             ApiError::TooManyRequests => "too_many_requests",
             ApiError::Internal(_) => "internal",
         }

@@ -1,14 +1,17 @@
 //! The REST API (`/api/v1/…`) and `/healthz`: handlers that parse input, call the auth and
-//! storage layers, and answer JSON. No SQL here.
+//! storage layers, and answer JSON (attachments answer their bytes). No SQL here.
 
+pub mod attachments;
 mod auth;
 mod devices;
 pub mod error;
 mod extract;
 mod reference;
 
-use axum::routing::{get, post};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
 use axum::{Json, Router, extract::State};
+use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::startup::AppState;
 
@@ -24,6 +27,20 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/devices", get(devices::list))
         .route("/api/v1/devices/{id}/revoke", post(devices::revoke))
         .route("/api/v1/reference", get(reference::get))
+}
+
+/// The attachment routes, with their own body limit (`max_attachment_bytes`, larger than the
+/// other routes'): merged outside the general body limit.
+pub fn attachments_router(max_attachment_bytes: usize) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/attachments/{sha256}",
+            put(attachments::put)
+                .get(attachments::get)
+                .head(attachments::head),
+        )
+        .layer(DefaultBodyLimit::max(max_attachment_bytes))
+        .layer(RequestBodyLimitLayer::new(max_attachment_bytes))
 }
 
 /// `GET /healthz`: `{"status":"ok"}` when the database answers.

@@ -241,6 +241,7 @@ pub struct CardView {
 /// A visit, formatted.
 #[derive(Debug)]
 pub struct VisitView {
+    id: String,
     check_in: String,
     check_out: String,
     rep: String,
@@ -416,6 +417,7 @@ pub async fn card(
         .0
         .into_iter()
         .map(|v| VisitView {
+            id: v.id,
             check_in: fmt_ms(v.check_in_at),
             check_out: fmt_ms(v.check_out_at),
             rep: v.rep,

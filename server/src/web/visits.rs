@@ -1,12 +1,18 @@
-//! `GET /visits`: visits in the user's scope, newest first, filtered by rep and date range,
-//! paginated; htmx gets only the table.
+//! Visits in the back office: `GET /visits` (the user's scope, newest first, filtered by rep and
+//! date range, paginated; htmx gets only the table), `GET /visits/{id}` (the visit card:
+//! customer, rep, check-in/out with GPS and accuracy, the check-in's distance from the
+//! customer's address, photos, notes, outcome, next step) and `GET /attachments/{sha256}` (a
+//! photo, for a user who may see a visit referencing it).
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{Local, NaiveDate, TimeZone};
-use fieldcrm_core::UserId;
+use fieldcrm_core::attachment::Sha256Hex;
+use fieldcrm_core::document::Kind;
+use fieldcrm_core::domain::{CheckPoint, Customer, GeoPoint, Visit};
+use fieldcrm_core::{DocId, UserId};
 use serde::{Deserialize, Serialize};
 
 use super::i18n::Tr;
@@ -14,13 +20,59 @@ use super::session::WebUser;
 use super::{Shell, WebError, fmt_ms, is_htmx, render};
 use crate::auth::permissions::Permission;
 use crate::db::customers_query::{self, VisitFilter};
-use crate::db::territories;
+use crate::db::{attachments, documents, territories, users};
 use crate::startup::AppState;
+use crate::sync::write;
 
 /// The visit routes.
 pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/visits", axum::routing::get(list))
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/visits", get(list))
+        .route("/visits/{id}", get(card))
+        .route("/attachments/{sha256}", get(photo))
 }
+
+/// Check-ins farther than this from the customer's address are flagged.
+pub const FAR_CHECK_IN_M: f64 = 500.0;
+
+/// (key, zh-CN, English): the visit card's messages.
+pub const MESSAGES: &[(&str, &str, &str)] = &[
+    ("vcard.title", "拜访详情", "Visit"),
+    ("vcard.open", "查看", "Open"),
+    ("vcard.customer", "客户", "Customer"),
+    ("vcard.rep", "拜访人", "Rep"),
+    ("vcard.check_in", "签到", "Check-in"),
+    ("vcard.check_out", "签退", "Check-out"),
+    ("vcard.position", "位置", "Position"),
+    ("vcard.accuracy", "精度", "Accuracy"),
+    ("vcard.no_fix", "无定位", "No GPS fix"),
+    ("vcard.not_yet", "尚未签退", "Not checked out yet"),
+    (
+        "vcard.distance",
+        "签到点距客户地址",
+        "Check-in distance from the customer's address",
+    ),
+    (
+        "vcard.distance_unknown",
+        "无法计算（缺少定位或客户地址坐标）",
+        "Unknown (no GPS fix or no geocoded customer address)",
+    ),
+    ("vcard.far", "距离超过 500 米", "More than 500 m away"),
+    ("vcard.purpose", "目的", "Purpose"),
+    ("vcard.outcome", "结果", "Outcome"),
+    ("vcard.notes", "备注", "Notes"),
+    ("vcard.next_step", "下一步", "Next step"),
+    ("vcard.photos", "照片", "Photos"),
+    ("vcard.no_photos", "没有照片", "No photos"),
+    (
+        "vcard.photo_pending",
+        "等待手机上传",
+        "Waiting for the phone to upload it",
+    ),
+    ("vcard.taken_at", "拍摄于", "Taken"),
+    ("vcard.photo", "拜访照片", "Visit photo"),
+];
 
 /// Rows per page.
 pub const PAGE_SIZE: i64 = 50;
@@ -45,6 +97,7 @@ pub struct VisitQuery {
 /// A visit row, formatted.
 #[derive(Debug)]
 pub struct Row {
+    id: String,
     customer_id: String,
     customer: String,
     rep: String,
@@ -136,6 +189,7 @@ pub async fn list(
         rows: rows
             .into_iter()
             .map(|v| Row {
+                id: v.id,
                 customer_id: v.customer_id,
                 customer: v.customer_name,
                 rep: v.rep,
@@ -162,4 +216,195 @@ pub async fn list(
         query,
         t,
     })
+}
+
+/// A check-in or check-out, formatted.
+#[derive(Debug)]
+pub struct PointView {
+    at: String,
+    position: Option<String>,
+    accuracy: Option<String>,
+}
+
+fn point_view(p: &CheckPoint) -> PointView {
+    PointView {
+        at: fmt_ms(Some(p.at)),
+        position: p.geo.map(|g| format!("{:.6}, {:.6}", g.lat, g.lon)),
+        accuracy: p.accuracy_m.map(|a| format!("±{a:.0} m")),
+    }
+}
+
+/// A photo of the card.
+#[derive(Debug)]
+pub struct PhotoView {
+    sha256: String,
+    caption: String,
+    taken_at: String,
+    stored: bool,
+}
+
+/// The visit card's data.
+#[derive(Debug)]
+pub struct CardView {
+    customer_id: String,
+    customer: String,
+    rep: String,
+    check_in: Option<PointView>,
+    check_out: Option<PointView>,
+    distance: Option<String>,
+    far: bool,
+    purpose: String,
+    outcome: String,
+    notes: String,
+    next_step: String,
+    photos: Vec<PhotoView>,
+}
+
+#[derive(Template)]
+#[template(path = "visit_card.html")]
+struct CardPage {
+    shell: Shell,
+    tr: Tr,
+    v: CardView,
+}
+
+/// `1.23 km` from 1,000 m on, else `850 m`.
+pub fn fmt_distance(m: f64) -> String {
+    if m >= 1_000.0 {
+        format!("{:.2} km", m / 1_000.0)
+    } else {
+        format!("{m:.0} m")
+    }
+}
+
+/// The check-in's distance from the customer's address in metres, when both are known.
+pub fn check_in_distance(visit: &Visit, customer: Option<&Customer>) -> Option<f64> {
+    let at: GeoPoint = visit.check_in.as_ref()?.geo?;
+    let home = customer?.address.geo?;
+    Some(at.distance_m(&home))
+}
+
+/// `GET /visits/{id}`: the visit card (404 outside the user's scope).
+pub async fn card(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    user.require(Permission::VisitsView)?;
+    let id = DocId::parse(&id).map_err(|_| WebError::NotFound)?;
+    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
+    match documents::anchors(&state.db, id).await? {
+        Some((Kind::Visit, territory, _)) if write::anchor_in_scope(&scope, territory) => {}
+        _ => return Err(WebError::NotFound),
+    }
+    let visit: Visit = serde_json::from_value(write::load_record(&state.db, id).await?)
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    // The customer shares the visit's territory; it may be missing if it was deleted.
+    let customer: Option<Customer> = match visit.customer {
+        Some(c) => match write::load_record(&state.db, c.into()).await {
+            Ok(v) => serde_json::from_value(v).ok(),
+            Err(write::WriteError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let rep = match visit.rep {
+        Some(r) => users::get(&state.db, r)
+            .await?
+            .map_or_else(|| r.to_string(), |u| u.display_name),
+        None => String::new(),
+    };
+    let shas: Vec<String> = visit
+        .photos
+        .iter()
+        .map(|p| p.sha256.to_ascii_lowercase())
+        .collect();
+    let stored = attachments::stored_among(&state.db, &shas).await?;
+    let distance = check_in_distance(&visit, customer.as_ref());
+    let tr = Tr(user.lang);
+    let v = CardView {
+        customer_id: visit.customer.map(|c| c.to_string()).unwrap_or_default(),
+        customer: customer
+            .as_ref()
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
+        rep,
+        check_in: visit.check_in.as_ref().map(point_view),
+        check_out: visit.check_out.as_ref().map(point_view),
+        distance: distance.map(fmt_distance),
+        far: distance.is_some_and(|d| d > FAR_CHECK_IN_M),
+        purpose: visit.purpose.clone(),
+        outcome: visit.outcome.clone(),
+        notes: visit.notes.clone(),
+        next_step: visit.next_step.clone(),
+        photos: visit
+            .photos
+            .iter()
+            .filter_map(|p| {
+                let sha = Sha256Hex::parse(&p.sha256).ok()?;
+                Some(PhotoView {
+                    stored: stored.iter().any(|s| s == sha.as_str()),
+                    sha256: sha.to_string(),
+                    caption: p.caption.clone(),
+                    taken_at: fmt_ms((p.taken_at > 0).then_some(p.taken_at)),
+                })
+            })
+            .collect(),
+    };
+    render(&CardPage {
+        shell: Shell::new(&user, "visits"),
+        tr,
+        v,
+    })
+}
+
+/// `GET /attachments/{sha256}`: a photo, for a user who uploaded it or may see a visit that
+/// references it; 404 for anyone else.
+pub async fn photo(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(raw): Path<String>,
+) -> Result<Response, WebError> {
+    user.require(Permission::VisitsView)?;
+    let sha = Sha256Hex::parse(&raw).map_err(|_| WebError::NotFound)?;
+    crate::http::attachments::serve(&state, &sha, user.user_id, user.role)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .ok_or(WebError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fieldcrm_core::CustomerId;
+
+    #[test]
+    fn distances_format_and_need_both_points() {
+        assert_eq!(fmt_distance(850.4), "850 m");
+        assert_eq!(fmt_distance(1_234.0), "1.23 km");
+        let mut customer = Customer::default();
+        let mut visit = Visit {
+            customer: Some(CustomerId::new()),
+            check_in: Some(CheckPoint {
+                at: 1,
+                geo: Some(GeoPoint {
+                    lat: 31.2304,
+                    lon: 121.4737,
+                }),
+                accuracy_m: Some(8.0),
+            }),
+            ..Visit::default()
+        };
+        assert_eq!(check_in_distance(&visit, Some(&customer)), None);
+        assert_eq!(check_in_distance(&visit, None), None);
+        customer.address.geo = Some(GeoPoint {
+            lat: 31.2404,
+            lon: 121.4737,
+        });
+        // 0.01 degree of latitude is about 1.11 km.
+        let d = check_in_distance(&visit, Some(&customer)).unwrap();
+        assert!((1_100.0..1_125.0).contains(&d), "{d}");
+        visit.check_in.as_mut().unwrap().geo = None;
+        assert_eq!(check_in_distance(&visit, Some(&customer)), None);
+    }
 }

@@ -9,6 +9,7 @@
 
 mod helpers;
 
+mod attachments;
 mod auth;
 mod browser;
 mod cli;

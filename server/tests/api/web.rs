@@ -184,6 +184,8 @@ fn protected_gets(id: DocId) -> Vec<String> {
         format!("/customers/{id}?tab=history"),
         format!("/customers/{id}/edit"),
         "/visits".into(),
+        format!("/visits/{id}"),
+        format!("/attachments/{}", "ab".repeat(32)),
         "/admin/logins".into(),
         "/admin/dictionary".into(),
         "/admin/dictionary/customer_tier".into(),
