@@ -1,6 +1,7 @@
 //! fieldcrm-core: the code shared by the server and the phone apps.
 //!
 //! - [`ids`]: typed identifiers;
+//! - [`attachment`]: photo content addresses, allowed types and their magic-number check;
 //! - [`role`]: user roles;
 //! - [`domain`]: the records kept as Automerge documents (customer, visit) and their value types;
 //! - [`document`]: the kind-generic document machinery (hydrate, diff, compensate);
@@ -9,6 +10,7 @@
 //! - [`sync`]: sans-I/O sync logic (server-side verdicts, client-side bookkeeping);
 //! - `client` (feature `client`): the offline device store and the sync driver.
 
+pub mod attachment;
 pub mod ids;
 pub mod role;
 

@@ -2,10 +2,12 @@
 //! core device client ([`fieldcrm_core::client::FieldClient`]) for the Android (Kotlin) and iOS
 //! (Swift) apps.
 //!
-//! - [`FieldClient`]: open the local store, log in, sync, read and edit customers, record visits;
+//! - [`FieldClient`]: open the local store, log in, sync, read and edit customers and their
+//!   contacts, record visits with photos;
 //! - [`SyncListener`] + [`LiveSyncHandle`]: the one way events cross the FFI;
 //! - [`FieldError`]: the one error type (Kotlin `FieldException`);
-//! - [`records`]: the FFI records, converted from core types; ids are strings, parsed on the way in.
+//! - [`records`]: the FFI records, converted from core types; ids are strings, parsed on the way in;
+//! - `visits`: visits (list, detail, notes, photos) and contacts, with their records.
 //!
 //! Everything is committed locally first; sync pushes it later. The generated bindings are built
 //! from the library (`uniffi-bindgen`, feature `cli`), never committed.
@@ -15,6 +17,7 @@ uniffi::setup_scaffolding!();
 mod error;
 mod live;
 pub mod records;
+mod visits;
 
 use std::future::Future;
 use std::path::Path;
@@ -32,6 +35,7 @@ pub use records::{
     Address, Contact, CustomerKind, CustomerRecord, CustomerSummary, FieldValue, Notice,
     NoticeKind, Session, Status, SyncEvent, SyncReport,
 };
+pub use visits::{CheckPointRecord, ContactInput, PhotoRecord, VisitRecord, VisitSummary};
 
 /// The device client: the local store, the session and sync. One per app process.
 #[derive(Debug, uniffi::Object)]

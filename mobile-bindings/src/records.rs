@@ -59,6 +59,8 @@ pub struct Status {
     pub unseen_notices: i64,
     /// Entries in quarantine.
     pub quarantined: u64,
+    /// Photos queued and not on the server yet.
+    pub pending_uploads: u64,
 }
 
 impl From<core_client::Status> for Status {
@@ -70,6 +72,7 @@ impl From<core_client::Status> for Status {
             cursor: s.cursor,
             unseen_notices: s.unseen_notices,
             quarantined: count(s.quarantined),
+            pending_uploads: s.pending_uploads,
         }
     }
 }
@@ -200,6 +203,13 @@ pub enum SyncEvent {
         /// The new cursor.
         cursor: u64,
     },
+    /// An upload pass of photos ended having done something.
+    UploadsFinished {
+        /// Photos now on the server.
+        uploaded: u64,
+        /// Photos the server refused for good (each has a notice).
+        failed: u64,
+    },
 }
 
 impl From<core_client::SyncEvent> for SyncEvent {
@@ -221,6 +231,9 @@ impl From<core_client::SyncEvent> for SyncEvent {
                 docs: docs.iter().map(ToString::to_string).collect(),
             },
             E::CaughtUp { cursor } => SyncEvent::CaughtUp { cursor },
+            E::UploadsFinished { uploaded, failed } => {
+                SyncEvent::UploadsFinished { uploaded, failed }
+            }
         }
     }
 }

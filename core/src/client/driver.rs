@@ -66,6 +66,12 @@ pub struct SyncReport {
     pub bytes_received: u64,
     /// The cursor after the sync.
     pub cursor: u64,
+    /// Photos uploaded after the push (see [`super::attachments`]).
+    #[serde(default)]
+    pub uploaded: u64,
+    /// Photos the server refused for good after the push (each has a notice).
+    #[serde(default)]
+    pub upload_failed: u64,
 }
 
 /// What the sync driver reports while it runs (see [`super::FieldClient::subscribe`]).
@@ -107,6 +113,13 @@ pub enum SyncEvent {
     CaughtUp {
         /// The new cursor.
         cursor: u64,
+    },
+    /// An upload pass of photos ended having done something.
+    UploadsFinished {
+        /// Photos now on the server.
+        uploaded: u64,
+        /// Photos the server refused for good (each has a notice).
+        failed: u64,
     },
 }
 
@@ -504,7 +517,10 @@ fn prepare_new_doc(d: &DocData) -> Result<store::NewDoc, ClientError> {
 // ----- tokens and connection -----
 
 /// The server URL and a valid access token, refreshing it first if it expired (or `force`).
-async fn access_token(store: &Store, force: bool) -> Result<(ServerUrl, String), ClientError> {
+pub(crate) async fn access_token(
+    store: &Store,
+    force: bool,
+) -> Result<(ServerUrl, String), ClientError> {
     let not_logged_in = || ClientError::Unauthorized("not logged in".into());
     let url = store
         .meta(super::META_SERVER)
@@ -631,15 +647,30 @@ pub(crate) async fn sync_once(
 pub struct LiveHandle {
     stop: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
+    companions: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl LiveHandle {
-    /// Stops the live sync, closing the connection cleanly, and waits for it to end.
+    /// Stops the live sync, closing the connection cleanly, and waits for it (and its companion
+    /// tasks) to end.
     pub async fn stop(mut self) {
         let _ = self.stop.send(true);
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        for task in std::mem::take(&mut self.companions) {
+            let _ = task.await;
+        }
+    }
+
+    /// Runs a task beside the connection (the photo uploader) that stops with it: `start` gets
+    /// the stop signal (true once stopping) and spawns the task.
+    pub(crate) fn with_companion(
+        mut self,
+        start: impl FnOnce(watch::Receiver<bool>) -> tokio::task::JoinHandle<()>,
+    ) -> Self {
+        self.companions.push(start(self.stop.subscribe()));
+        self
     }
 }
 
@@ -660,6 +691,7 @@ pub(crate) fn run_live(
     LiveHandle {
         stop: stop_tx,
         task: Some(task),
+        companions: Vec::new(),
     }
 }
 

@@ -1,4 +1,5 @@
-//! The few HTTP calls of the device (`POST /api/v1/auth/login`, `POST /api/v1/auth/refresh`), over
+//! The few HTTP calls of the device (`POST /api/v1/auth/login`, `POST /api/v1/auth/refresh`, the
+//! attachment `HEAD`/`PUT` of [`super::attachments`]), over
 //! hyper's HTTP/1 client on a plain TCP connection, and the server URL they share with the sync
 //! socket. TLS (`https`, `wss`) is future work: until then a server URL must be `http://`.
 
@@ -154,7 +155,7 @@ pub(crate) fn error_from_response(status: u16, body: &[u8]) -> ClientError {
         format!("{message} ({code})")
     };
     match status {
-        400 | 413 | 422 => ClientError::InvalidInput(message),
+        400 | 413 | 415 | 422 => ClientError::InvalidInput(message),
         401 => ClientError::Unauthorized(message),
         403 => ClientError::Forbidden(message),
         404 => ClientError::NotFound(message),
@@ -168,6 +169,47 @@ async fn post_json<T: for<'de> Deserialize<'de>>(
     path: &str,
     body: &Value,
 ) -> Result<T, ClientError> {
+    let bytes = serde_json::to_vec(body).map_err(|e| ClientError::InvalidInput(e.to_string()))?;
+    let req = Request {
+        method: hyper::Method::POST,
+        path,
+        bearer: None,
+        content_type: Some("application/json"),
+        body: bytes,
+        timeout: HTTP_TIMEOUT,
+    };
+    let (status, body) = send(server, req).await?;
+    if !(200..300).contains(&status) {
+        return Err(error_from_response(status, &body));
+    }
+    serde_json::from_slice(&body)
+        .map_err(|e| ClientError::Protocol(format!("unexpected answer from {path}: {e}")))
+}
+
+/// One HTTP request to the server.
+#[derive(Debug)]
+pub(crate) struct Request<'a> {
+    /// Method.
+    pub method: hyper::Method,
+    /// Path under the server's prefix (starts with `/`).
+    pub path: &'a str,
+    /// Access token for `Authorization: Bearer`.
+    pub bearer: Option<&'a str>,
+    /// `Content-Type` of the body.
+    pub content_type: Option<&'a str>,
+    /// Body bytes (empty for none).
+    pub body: Vec<u8>,
+    /// How long the whole exchange may take.
+    pub timeout: Duration,
+}
+
+/// Sends `req` on a fresh HTTP/1 connection and returns the status and body. Network failures
+/// and timeouts are [`ClientError::Offline`]; any status is returned as is.
+pub(crate) async fn send(
+    server: &ServerUrl,
+    req: Request<'_>,
+) -> Result<(u16, Bytes), ClientError> {
+    let timeout = req.timeout;
     let exchange = async {
         let stream = TcpStream::connect((server.host.as_str(), server.port))
             .await
@@ -181,18 +223,22 @@ async fn post_json<T: for<'de> Deserialize<'de>>(
                 tracing::debug!(error = %e, "http connection ended");
             }
         });
-        let bytes =
-            serde_json::to_vec(body).map_err(|e| ClientError::InvalidInput(e.to_string()))?;
-        let req = hyper::Request::builder()
-            .method(hyper::Method::POST)
-            .uri(server.path(path))
+        let mut builder = hyper::Request::builder()
+            .method(req.method)
+            .uri(server.path(req.path))
             .header(hyper::header::HOST, server.authority())
-            .header(hyper::header::CONTENT_TYPE, "application/json")
-            .header(hyper::header::ACCEPT, "application/json")
-            .body(Full::new(Bytes::from(bytes)))
+            .header(hyper::header::ACCEPT, "application/json");
+        if let Some(ct) = req.content_type {
+            builder = builder.header(hyper::header::CONTENT_TYPE, ct);
+        }
+        if let Some(token) = req.bearer {
+            builder = builder.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = builder
+            .body(Full::new(Bytes::from(req.body)))
             .map_err(|e| ClientError::InvalidInput(e.to_string()))?;
         let resp = sender
-            .send_request(req)
+            .send_request(request)
             .await
             .map_err(|e| ClientError::Offline(e.to_string()))?;
         let status = resp.status().as_u16();
@@ -204,14 +250,9 @@ async fn post_json<T: for<'de> Deserialize<'de>>(
             .to_bytes();
         Ok::<_, ClientError>((status, body))
     };
-    let (status, body) = tokio::time::timeout(HTTP_TIMEOUT, exchange)
+    tokio::time::timeout(timeout, exchange)
         .await
-        .map_err(|_| ClientError::Offline("request timed out".into()))??;
-    if !(200..300).contains(&status) {
-        return Err(error_from_response(status, &body));
-    }
-    serde_json::from_slice(&body)
-        .map_err(|e| ClientError::Protocol(format!("unexpected answer from {path}: {e}")))
+        .map_err(|_| ClientError::Offline("request timed out".into()))?
 }
 
 #[cfg(test)]

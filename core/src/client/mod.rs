@@ -6,11 +6,15 @@
 //! killed. Sync pushes it later ([`FieldClient::sync_once`], [`FieldClient::run_live`]).
 //!
 //! - [`store`]: the SQLite store;
+//! - [`attachments`]: photo files and their upload queue;
+//! - `contacts`: adding, updating and removing a customer's contacts;
 //! - [`driver`]: applying server messages, the WebSocket loops;
 //! - [`projection`]: list rows and search text;
 //! - [`fields`]: `field=value` edits;
 //! - [`http`]: login and token refresh.
 
+pub mod attachments;
+mod contacts;
 pub mod driver;
 mod error;
 pub mod fields;
@@ -26,6 +30,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, broadcast};
 
+pub use attachments::{UploadPass, UploadState};
+pub use contacts::ContactInput;
 pub use driver::{LiveHandle, SyncEvent, SyncReport, SyncSession};
 pub use error::ClientError;
 pub use http::UserInfo;
@@ -78,6 +84,9 @@ pub struct Status {
     pub unseen_notices: i64,
     /// Entries in quarantine.
     pub quarantined: usize,
+    /// Photos queued and not on the server yet.
+    #[serde(default)]
+    pub pending_uploads: u64,
 }
 
 /// The device client: store, session and sync. Cheap to clone (shared inside).
@@ -91,6 +100,7 @@ struct Inner {
     store: Store,
     events: broadcast::Sender<SyncEvent>,
     local_edits: Arc<Notify>,
+    attachments: attachments::Attachments,
 }
 
 /// Stores freshly issued tokens (login or refresh; the refresh token rotates).
@@ -118,6 +128,7 @@ impl FieldClient {
                 store,
                 events,
                 local_edits: Arc::new(Notify::new()),
+                attachments: attachments::Attachments::new(home),
             }),
         })
     }
@@ -146,7 +157,7 @@ impl FieldClient {
         if let Some(previous) = self.session().await?
             && (previous.user.id != user.id || previous.server_url != server.as_string())
         {
-            store.wipe().await?;
+            self.wipe().await?;
         }
         store
             .set_meta(&[
@@ -165,9 +176,15 @@ impl FieldClient {
         })
     }
 
-    /// Forgets the session and wipes every local document, notice and quarantined change.
+    /// Forgets the session and wipes every local document, notice, quarantined change and
+    /// photo (queued or not).
     pub async fn logout(&self) -> Result<(), ClientError> {
-        self.inner.store.wipe().await
+        self.wipe().await
+    }
+
+    async fn wipe(&self) -> Result<(), ClientError> {
+        self.inner.store.wipe().await?;
+        self.inner.attachments.wipe_files().await
     }
 
     /// The current session, if logged in.
@@ -219,6 +236,7 @@ impl FieldClient {
                 .unwrap_or(0),
             unseen_notices: s.unseen_notices().await?,
             quarantined: s.quarantine().await?.len(),
+            pending_uploads: self.pending_uploads().await?,
         })
     }
 
@@ -242,19 +260,25 @@ impl FieldClient {
         self.inner.events.subscribe()
     }
 
-    /// Connects, catches up, pushes local work, waits for every verdict, disconnects.
+    /// Connects, catches up, pushes local work, waits for every verdict, disconnects; then
+    /// uploads queued photos (retrying those waiting for their backoff too).
     pub async fn sync_once(&self) -> Result<SyncReport, ClientError> {
-        driver::sync_once(&self.inner.store, &self.inner.events).await
+        let mut report = driver::sync_once(&self.inner.store, &self.inner.events).await?;
+        let uploads = self.upload_pending().await?;
+        report.uploaded = uploads.uploaded;
+        report.upload_failed = uploads.failed;
+        Ok(report)
     }
 
     /// Stays connected in a background task (reconnecting with backoff) until the handle is
-    /// stopped or dropped; local edits are pushed as they are made.
+    /// stopped or dropped; local edits are pushed as they are made, photos uploaded beside.
     pub fn run_live(&self) -> LiveHandle {
         driver::run_live(
             self.inner.store.clone(),
             self.inner.events.clone(),
             self.inner.local_edits.clone(),
         )
+        .with_companion(|stop| self.spawn_uploader(stop))
     }
 
     // ----- customers -----
@@ -315,7 +339,20 @@ impl FieldClient {
         &self,
         customer: Option<CustomerId>,
     ) -> Result<Vec<VisitSummary>, ClientError> {
-        self.inner.store.list_visits(customer).await
+        self.inner.store.list_visits(customer, None, 0).await
+    }
+
+    /// A page of [`FieldClient::list_visits`].
+    pub async fn list_visits_page(
+        &self,
+        customer: Option<CustomerId>,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<VisitSummary>, ClientError> {
+        self.inner
+            .store
+            .list_visits(customer, Some(limit), offset)
+            .await
     }
 
     /// A visit, hydrated from its document.

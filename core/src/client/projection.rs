@@ -49,6 +49,9 @@ pub struct VisitSummary {
     pub id: VisitId,
     /// The customer visited.
     pub customer: Option<CustomerId>,
+    /// The customer's name, when the customer is on the device (else empty).
+    #[serde(default)]
+    pub customer_name: String,
     /// The rep.
     pub rep: Option<UserId>,
     /// Planned time (unix ms).
@@ -61,6 +64,9 @@ pub struct VisitSummary {
     pub purpose: String,
     /// Outcome.
     pub outcome: String,
+    /// Number of photos.
+    #[serde(default)]
+    pub photo_count: u32,
     /// Whether local edits await the server.
     pub pending: bool,
     /// Last local change of the row (unix ms).

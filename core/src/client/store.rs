@@ -93,6 +93,24 @@ const MIGRATIONS: &[&str] = &[
         seen INTEGER NOT NULL DEFAULT 0
     );
     "#,
+    // 2: photos: a visit's photo count in its list row, and the upload queue of attachments
+    // (see `super::attachments`). Visits stored before had no photos.
+    r#"
+    ALTER TABLE visits ADD COLUMN photo_count INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE uploads (
+        sha256 TEXT PRIMARY KEY,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        doc_id TEXT,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX uploads_due ON uploads(state, next_attempt_at);
+    "#,
 ];
 
 /// Kinds of notices shown to the user.
@@ -256,6 +274,11 @@ impl Store {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
+    /// The connection pool, for the other store modules of the client (attachments).
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// Closes the pool (flushes the WAL).
     pub async fn close(&self) {
         self.pool.close().await;
@@ -291,6 +314,7 @@ impl Store {
             "visits",
             "quarantine",
             "notices",
+            "uploads",
         ] {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *tx)
@@ -354,16 +378,24 @@ impl Store {
         rows.iter().map(customer_row).collect()
     }
 
-    /// Visits, optionally of one customer, newest first.
+    /// Visits, optionally of one customer, newest first, with the customer's name; `limit`
+    /// `None` means all.
     pub(crate) async fn list_visits(
         &self,
         customer: Option<CustomerId>,
+        limit: Option<u32>,
+        offset: u32,
     ) -> Result<Vec<VisitSummary>, ClientError> {
         let rows = sqlx::query(
-            "SELECT * FROM visits WHERE (?1 IS NULL OR customer = ?1) \
-             ORDER BY COALESCE(check_in_at, planned_at, updated_at) DESC, id DESC",
+            "SELECT v.*, c.name AS customer_name FROM visits v \
+             LEFT JOIN customers c ON c.id = v.customer \
+             WHERE (?1 IS NULL OR v.customer = ?1) \
+             ORDER BY COALESCE(v.check_in_at, v.planned_at, v.updated_at) DESC, v.id DESC \
+             LIMIT ?2 OFFSET ?3",
         )
         .bind(customer.map(|c| c.to_string()))
+        .bind(limit.map_or(-1, i64::from))
+        .bind(i64::from(offset))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(visit_row).collect()
@@ -534,8 +566,8 @@ async fn write_projection(
         Projection::Visit(v) => {
             sqlx::query(
                 "INSERT OR REPLACE INTO visits (id, customer, rep, planned_at, check_in_at, \
-                 check_out_at, purpose, outcome, pending, updated_at, search) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 check_out_at, purpose, outcome, pending, updated_at, search, photo_count) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(id.to_string())
             .bind(v.customer.map(|c| c.to_string()))
@@ -548,6 +580,7 @@ async fn write_projection(
             .bind(pending)
             .bind(now)
             .bind(visit_search(&v))
+            .bind(photo_count(&v))
             .execute(conn)
             .await?;
         }
@@ -650,7 +683,7 @@ pub(crate) async fn insert_new_docs(
         if !visits.is_empty() {
             let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "INSERT OR REPLACE INTO visits (id, customer, rep, planned_at, check_in_at, \
-                 check_out_at, purpose, outcome, pending, updated_at, search) ",
+                 check_out_at, purpose, outcome, pending, updated_at, search, photo_count) ",
             );
             q.push_values(visits, |mut b, (id, v)| {
                 b.push_bind(id.to_string())
@@ -663,7 +696,8 @@ pub(crate) async fn insert_new_docs(
                     .push_bind(v.outcome.clone())
                     .push_bind(false)
                     .push_bind(now)
-                    .push_bind(visit_search(v));
+                    .push_bind(visit_search(v))
+                    .push_bind(photo_count(v));
             });
             q.build().execute(&mut *conn).await?;
         }
@@ -737,6 +771,10 @@ fn like_pattern(query: Option<&str>) -> String {
     out
 }
 
+fn photo_count(v: &Visit) -> i64 {
+    i64::try_from(v.photos.len()).unwrap_or(i64::MAX)
+}
+
 fn json_list<S: AsRef<str>>(items: &[S]) -> String {
     let v: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
     serde_json::to_string(&v).unwrap_or_else(|_| "[]".into())
@@ -786,12 +824,16 @@ fn visit_row(r: &sqlx::sqlite::SqliteRow) -> Result<VisitSummary, ClientError> {
     Ok(VisitSummary {
         id: VisitId::from(parse_doc_id(r.try_get("id")?)?),
         customer: parse_opt(r.try_get("customer")?)?,
+        customer_name: r
+            .try_get::<Option<String>, _>("customer_name")?
+            .unwrap_or_default(),
         rep: parse_opt(r.try_get("rep")?)?,
         planned_at: r.try_get("planned_at")?,
         check_in_at: r.try_get("check_in_at")?,
         check_out_at: r.try_get("check_out_at")?,
         purpose: r.try_get("purpose")?,
         outcome: r.try_get("outcome")?,
+        photo_count: u32::try_from(r.try_get::<i64, _>("photo_count")?).unwrap_or(u32::MAX),
         pending: r.try_get("pending")?,
         updated_at: r.try_get("updated_at")?,
     })
