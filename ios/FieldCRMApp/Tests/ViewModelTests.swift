@@ -36,24 +36,16 @@ final class ViewModelTests: XCTestCase {
         XCTAssertTrue(repo.isLive)
     }
 
-    func testLoginOfflineStillSignsInAndSkipsTheFirstSync() async throws {
+    func testLoginOfflineShowsTheOfflineError() async throws {
+        repo.online = false
         let model = LoginViewModel(repo: repo, deviceName: "test")
         model.serverURL = "http://crm.example.com"
         model.username = "rep.sh"
         model.password = "demo"
-        repo.online = true
         await model.submit()
-        XCTAssertEqual(model.step, .done)
-        repo.online = false
-        XCTAssertThrowsError(try awaitSync())
-    }
-
-    private func awaitSync() throws {
-        let exp = expectation(description: "sync")
-        var failure: Error?
-        Task { do { try await repo.syncNow() } catch { failure = error }; exp.fulfill() }
-        wait(for: [exp], timeout: 5)
-        if let failure { throw failure }
+        XCTAssertEqual(model.step, .form)
+        XCTAssertEqual(model.error as? FieldError, .offline("server unreachable"))
+        XCTAssertEqual(errorText(try XCTUnwrap(model.error)), L("error_offline"))
     }
 
     func testSearchNarrowsTheList() async throws {
