@@ -4,6 +4,8 @@
 #   2. the Android app's :kit module — its models, FieldRepository, UniffiFieldRepository and fake
 #      (android/kit/src/main/kotlin, plain Kotlin) — driven through the repository API by
 #      android/kit/src/jvmTest/kotlin/com/fieldcrm/kit/KitJvmTest.kt.
+# First it checks the phone apps' translations (scripts/check-mobile-strings.py), which no
+# Android/Xcode build checks on this machine.
 #
 # Installs what is missing (Debian libjna-java; the Kotlin compiler from the npm package
 # kotlin-compiler into tools/), builds the cdylib, the uniffi-bindgen binary and the server in one
@@ -22,6 +24,9 @@ KH=tools/node_modules/kotlin-compiler
 OUT=target/kotlin
 LIBDIR=target/debug
 LIB=$LIBDIR/libfieldcrm_mobile.so
+
+say "phone app translations (scripts/check-mobile-strings.py)"
+python3 scripts/check-mobile-strings.py
 
 if [ ! -f "$JNA" ]; then
   say "installing libjna-java (Debian)"

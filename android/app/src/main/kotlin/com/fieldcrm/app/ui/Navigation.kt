@@ -38,9 +38,10 @@ import com.fieldcrm.app.ui.visit.VisitScreen
 import com.fieldcrm.app.ui.visit.VisitViewModel
 import com.fieldcrm.kit.FieldRepository
 import com.fieldcrm.kit.SyncUpdate
-import kotlinx.coroutines.flow.dropWhile
+import kotlinx.coroutines.flow.distinctUntilChanged
+import kotlinx.coroutines.flow.drop
 import kotlinx.coroutines.flow.filter
-import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.flow.map
 import kotlinx.coroutines.launch
 
 /** Route names. */
@@ -81,15 +82,16 @@ fun FieldCrmApp(repo: FieldRepository, signedIn: Boolean, nav: NavHostController
     }
     // The session ended on the server (password changed, device revoked): back to login.
     LaunchedEffect(repo) {
-        repo.syncState.dropWhile { !it.signedIn }.filter { !it.signedIn }.first()
-        nav.navigate(Routes.LOGIN) { popUpTo(0) }
+        repo.syncState.map { it.signedIn }.distinctUntilChanged().drop(1).filter { !it }.collect {
+            if (nav.currentDestination?.route != Routes.LOGIN) nav.navigate(Routes.LOGIN) { popUpTo(nav.graph.id) { inclusive = true } }
+        }
     }
 
     fun logout() {
         scope.launch {
             runCatching { repo.logout() }
             SyncScheduler.cancelAll(context)
-            nav.navigate(Routes.LOGIN) { popUpTo(0) }
+            if (nav.currentDestination?.route != Routes.LOGIN) nav.navigate(Routes.LOGIN) { popUpTo(nav.graph.id) { inclusive = true } }
         }
     }
 

@@ -76,7 +76,7 @@ fun CustomerScreen(
     var tab by rememberSaveable { mutableIntStateOf(0) }
     val scope = rememberCoroutineScope()
     var locating by remember { mutableStateOf(false) }
-    LaunchedEffect(Unit) { viewModel.openVisit.collect(onOpenVisit) }
+    LaunchedEffect(Unit) { viewModel.openVisit.collect { onOpenVisit(it) } }
 
     fun checkInWithFix() {
         locating = true
