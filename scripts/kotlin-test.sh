@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# JVM test of the generated Kotlin bindings (mobile-bindings/tests/kotlin/Main.kt) against the
-# real fieldcrm-mobile library and a real demo server.
+# JVM tests against the real fieldcrm-mobile library and a real demo server:
+#   1. the generated Kotlin bindings themselves (mobile-bindings/tests/kotlin/Main.kt);
+#   2. the Android app's :kit module — its models, FieldRepository, UniffiFieldRepository and fake
+#      (android/kit/src/main/kotlin, plain Kotlin) — driven through the repository API by
+#      android/kit/src/jvmTest/kotlin/com/fieldcrm/kit/KitJvmTest.kt.
+# First it checks the phone apps' translations (scripts/check-mobile-strings.py), which no
+# Android/Xcode build checks on this machine.
 #
 # Installs what is missing (Debian libjna-java; the Kotlin compiler from the npm package
 # kotlin-compiler into tools/), builds the cdylib, the uniffi-bindgen binary and the server in one
 # cargo call, regenerates the Kotlin bindings from that exact library into target/kotlin (never
 # committed), compiles them and the test with kotlinc, starts `fieldcrm serve --demo` on a free
-# port and runs the test on the JVM. Prints the test's "N passed, N failed"; exits non-zero on
-# failure.
+# port and runs both tests on the JVM. Prints each test's "N passed, N failed" and, last, the
+# total; exits non-zero if either failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +24,9 @@ KH=tools/node_modules/kotlin-compiler
 OUT=target/kotlin
 LIBDIR=target/debug
 LIB=$LIBDIR/libfieldcrm_mobile.so
+
+say "phone app translations (scripts/check-mobile-strings.py)"
+python3 scripts/check-mobile-strings.py
 
 if [ ! -f "$JNA" ]; then
   say "installing libjna-java (Debian)"
@@ -48,6 +56,14 @@ JAVA_OPTS="-Xmx1g -XX:TieredStopAtLevel=1 -XX:+UseParallelGC" \
   $(find "$OUT/bindings" -name '*.kt') mobile-bindings/tests/kotlin/Main.kt
 echo "kotlinc: $(( $(date +%s) - t0 )) s"
 
+say "kotlinc: android :kit (non-Android sources) + its JVM test, against the compiled bindings"
+rm -rf "$OUT/kit-classes"
+t0=$(date +%s)
+JAVA_OPTS="-Xmx1g -XX:TieredStopAtLevel=1 -XX:+UseParallelGC" \
+  "$KH/bin/kotlinc-jvm" -Werror -cp "$OUT/classes:$JNA:$KX" -d "$OUT/kit-classes" \
+  $(find android/kit/src/main/kotlin android/kit/src/jvmTest/kotlin -name '*.kt')
+echo "kotlinc: $(( $(date +%s) - t0 )) s"
+
 say "starting a demo server"
 scratch=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -69,12 +85,30 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "$url/healthz" >/dev/null || { cat "$scratch/server.log"; echo "server not healthy"; exit 1; }
 
-say "running the Kotlin test on the JVM"
+# The closing "N passed, N failed" line of one test's output.
+counts() { grep -Eo '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1; }
+
+say "1/2 the generated bindings on the JVM (mobile-bindings/tests/kotlin/Main.kt)"
 set +e
-java -Djna.library.path="$LIBDIR" -cp "$OUT/classes:$STD:$KX:$JNA" MainKt "$url" "$scratch"
-status=$?
+java -Djna.library.path="$LIBDIR" -cp "$OUT/classes:$STD:$KX:$JNA" MainKt "$url" "$scratch" \
+  | tee "$scratch/bindings.out"
+bindings_status=${PIPESTATUS[0]}
+
+say "2/2 the Android :kit repository on the JVM (android/kit/src/jvmTest)"
+java -Djna.library.path="$LIBDIR" -Djava.awt.headless=true \
+  -cp "$OUT/kit-classes:$OUT/classes:$STD:$KX:$JNA" com.fieldcrm.kit.KitJvmTestKt "$url" "$scratch" \
+  | tee "$scratch/kit.out"
+kit_status=${PIPESTATUS[0]}
 set -e
-if [ "$status" -ne 0 ]; then
+
+status=0
+if [ "$bindings_status" -ne 0 ] || [ "$kit_status" -ne 0 ]; then
+  status=1
   echo "--- server log ---"; tail -n 50 "$scratch/server.log"
 fi
+read -r p1 _ f1 _ <<<"$(counts "$scratch/bindings.out" || echo "0 passed, 1 failed")"
+read -r p2 _ f2 _ <<<"$(counts "$scratch/kit.out" || echo "0 passed, 1 failed")"
+echo
+echo "bindings: $p1 passed, $f1 failed; kit: $p2 passed, $f2 failed"
+echo "$((p1 + p2)) passed, $((f1 + f2)) failed"
 exit "$status"

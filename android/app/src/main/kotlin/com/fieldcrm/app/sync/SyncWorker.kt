@@ -1,0 +1,37 @@
+// One background sync: catch up, push local work (edits, visits, photos), wait for verdicts.
+package com.fieldcrm.app.sync
+
+import android.content.Context
+import androidx.work.CoroutineWorker
+import androidx.work.WorkerParameters
+import com.fieldcrm.app.FieldCrmApplication
+import com.fieldcrm.kit.FieldError
+
+/** Runs [com.fieldcrm.kit.FieldRepository.syncNow]; retries (with backoff) when offline. */
+class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(context, params) {
+    override suspend fun doWork(): Result {
+        val container = (applicationContext as FieldCrmApplication).container
+        val repo = try {
+            container.repository()
+        } catch (e: FieldError) {
+            return Result.failure()
+        }
+        // Not signed in: nothing to sync. Live sync running (app visible): it pushes already.
+        if (repo.session() == null || repo.isLive) return Result.success()
+        return try {
+            repo.syncNow()
+            Result.success()
+        } catch (e: FieldError.Offline) {
+            Result.retry()
+        } catch (e: FieldError.Unauthorized) {
+            // The session ended; the app shows the login screen on next start.
+            Result.failure()
+        } catch (e: FieldError) {
+            if (runAttemptCount < MAX_ATTEMPTS) Result.retry() else Result.failure()
+        }
+    }
+
+    private companion object {
+        const val MAX_ATTEMPTS = 5
+    }
+}
