@@ -9,8 +9,10 @@
 
 mod helpers;
 
+mod admin;
 mod auth;
 mod browser;
+mod browser_admin;
 mod cli;
 mod devices;
 mod documents;
