@@ -1045,9 +1045,10 @@ async fn audit_viewer_filters_and_pages(app: TestApp) {
     // The sign-in preset and the login log URL.
     for path in ["/admin/audit?group=logins", "/admin/logins"] {
         let logins = admin.get(&app, path).await;
-        assert!(logins.body.contains("web.login"), "{path}");
+        assert!(logins.body.contains("<code>web.login</code>"), "{path}");
         assert!(
-            !logins.body.contains("test.bulk") && !logins.body.contains("sync.push"),
+            !logins.body.contains("<code>test.bulk</code>")
+                && !logins.body.contains("<code>sync.push</code>"),
             "{path}"
         );
     }
