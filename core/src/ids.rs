@@ -105,6 +105,10 @@ typed_id!(
     DepartmentId, "department"
 );
 typed_id!(
+    /// A role: a named permission set with a data scope (back-office administration).
+    RoleId, "role"
+);
+typed_id!(
     /// Any synced document, whatever its kind.
     DocId, "document"
 );

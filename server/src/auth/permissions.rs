@@ -70,6 +70,45 @@ impl Permission {
     }
 }
 
+/// Which records' owners a role's users see in the back office, inside their territory scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum DataScope {
+    /// Only records the user owns.
+    Own,
+    /// Records owned by users of the user's department.
+    Department,
+    /// Records owned by users of the user's department and every department below it.
+    DepartmentTree,
+    /// Every record (still inside the territory scope for field roles).
+    #[default]
+    All,
+}
+
+impl DataScope {
+    /// Every scope, narrowest first.
+    pub const ALL: [DataScope; 4] = [
+        DataScope::Own,
+        DataScope::Department,
+        DataScope::DepartmentTree,
+        DataScope::All,
+    ];
+
+    /// The stable name stored in SQL.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DataScope::Own => "self",
+            DataScope::Department => "department",
+            DataScope::DepartmentTree => "department_tree",
+            DataScope::All => "all",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<DataScope> {
+        DataScope::ALL.into_iter().find(|d| d.as_str() == s.trim())
+    }
+}
+
 /// The permissions a built-in role has unless administration says otherwise.
 pub fn default_permissions(role: Role) -> &'static [Permission] {
     use Permission as P;
@@ -82,7 +121,6 @@ pub fn default_permissions(role: Role) -> &'static [Permission] {
             P::CustomersImport,
             P::CustomersExport,
             P::VisitsView,
-            P::AuditView,
         ],
         Role::Office => &[
             P::CustomersView,
@@ -112,11 +150,25 @@ mod tests {
     }
 
     #[test]
+    fn data_scopes_round_trip() {
+        for d in DataScope::ALL {
+            assert_eq!(DataScope::parse(d.as_str()), Some(d));
+        }
+        assert_eq!(DataScope::parse("everyone"), None);
+        assert_eq!(DataScope::default(), DataScope::All);
+    }
+
+    #[test]
     fn only_admins_administer() {
         for role in Role::ALL {
             let admin = default_permissions(role).contains(&Permission::AdminUsers);
             assert_eq!(admin, role == Role::Admin, "{role}");
         }
         assert!(!default_permissions(Role::Rep).contains(&Permission::CustomersExport));
+        // The audit log (every user's sign-ins, administrative changes) is for administrators.
+        for role in Role::ALL {
+            let audit = default_permissions(role).contains(&Permission::AuditView);
+            assert_eq!(audit, role == Role::Admin, "{role}");
+        }
     }
 }

@@ -52,7 +52,7 @@ pub struct AuditRecord {
     pub entry: AuditEntry,
 }
 
-/// Which entries [`list`] returns.
+/// Which entries [`list`] and [`count`] return. Every condition given must hold.
 #[derive(Clone, Debug)]
 pub struct AuditFilter {
     /// Only entries of this user.
@@ -61,6 +61,18 @@ pub struct AuditFilter {
     pub doc_id: Option<String>,
     /// Only entries with this action.
     pub action: Option<String>,
+    /// Only entries whose action starts with one of these (empty: any).
+    pub action_prefixes: Vec<String>,
+    /// Only entries about documents of this kind.
+    pub kind: Option<String>,
+    /// Only entries with this verdict.
+    pub verdict: Option<String>,
+    /// Recorded at or after (unix ms).
+    pub from: Option<i64>,
+    /// Recorded before (unix ms).
+    pub to: Option<i64>,
+    /// Entries to skip (newest first).
+    pub offset: i64,
     /// At most this many (newest first).
     pub limit: i64,
 }
@@ -71,9 +83,92 @@ impl Default for AuditFilter {
             user_id: None,
             doc_id: None,
             action: None,
+            action_prefixes: Vec::new(),
+            kind: None,
+            verdict: None,
+            from: None,
+            to: None,
+            offset: 0,
             limit: 100,
         }
     }
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` prefix pattern.
+fn prefix_pattern(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 1);
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('%');
+    out
+}
+
+/// The WHERE clause of `filter` and its bind values (`$1…`).
+fn conditions(filter: &AuditFilter) -> (String, Vec<Bind>) {
+    let mut sql = Vec::new();
+    let mut binds = Vec::new();
+    let mut push = |column_sql: &dyn Fn(usize) -> String, bind: Bind| {
+        binds.push(bind);
+        sql.push(column_sql(binds.len()));
+    };
+    if let Some(u) = filter.user_id {
+        push(&|i| format!("user_id = ${i}"), Bind::Text(u.to_string()));
+    }
+    if let Some(d) = &filter.doc_id {
+        push(&|i| format!("doc_id = ${i}"), Bind::Text(d.clone()));
+    }
+    if let Some(a) = &filter.action {
+        push(&|i| format!("action = ${i}"), Bind::Text(a.clone()));
+    }
+    if let Some(k) = &filter.kind {
+        push(&|i| format!("kind = ${i}"), Bind::Text(k.clone()));
+    }
+    if let Some(v) = &filter.verdict {
+        push(&|i| format!("verdict = ${i}"), Bind::Text(v.clone()));
+    }
+    if let Some(from) = filter.from {
+        push(&|i| format!("at >= ${i}"), Bind::Int(from));
+    }
+    if let Some(to) = filter.to {
+        push(&|i| format!("at < ${i}"), Bind::Int(to));
+    }
+    if !filter.action_prefixes.is_empty() {
+        let mut any = Vec::new();
+        for p in &filter.action_prefixes {
+            binds.push(Bind::Text(prefix_pattern(p)));
+            any.push(format!("action LIKE ${} ESCAPE '\\'", binds.len()));
+        }
+        sql.push(format!("({})", any.join(" OR ")));
+    }
+    let clause = if sql.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", sql.join(" AND "))
+    };
+    (clause, binds)
+}
+
+#[derive(Clone)]
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    binds: &[Bind],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for b in binds {
+        q = match b.clone() {
+            Bind::Text(s) => q.bind(s),
+            Bind::Int(i) => q.bind(i),
+        };
+    }
+    q
 }
 
 /// Appends an entry.
@@ -120,21 +215,41 @@ fn record_from_row(row: &AnyRow) -> Result<AuditRecord, DbError> {
     })
 }
 
-/// Entries matching `filter`, newest first.
+/// Entries matching `filter`, newest first, from `filter.offset`, at most `filter.limit`.
 pub async fn list(db: &Db, filter: &AuditFilter) -> Result<Vec<AuditRecord>, DbError> {
-    let rows = sqlx::query(
-        "SELECT id, at, user_id, device_id, action, doc_id, kind, verdict, detail FROM audit_log \
-         WHERE ($1 IS NULL OR user_id = $1) AND ($2 IS NULL OR doc_id = $2) \
-           AND ($3 IS NULL OR action = $3) \
-         ORDER BY id DESC LIMIT $4",
-    )
-    .bind(filter.user_id.map(|u| u.to_string()))
-    .bind(filter.doc_id.as_deref())
-    .bind(filter.action.as_deref())
-    .bind(filter.limit.clamp(0, 10_000))
-    .fetch_all(db.pool())
-    .await?;
+    let (clause, mut binds) = conditions(filter);
+    binds.push(Bind::Int(filter.limit.clamp(0, 10_000)));
+    let limit = binds.len();
+    binds.push(Bind::Int(filter.offset.max(0)));
+    let offset = binds.len();
+    let sql = format!(
+        "SELECT id, at, user_id, device_id, action, doc_id, kind, verdict, detail FROM audit_log\
+         {clause} ORDER BY id DESC LIMIT ${limit} OFFSET ${offset}"
+    );
+    let rows = bind_all(sqlx::query(&sql), &binds)
+        .fetch_all(db.pool())
+        .await?;
     rows.iter().map(record_from_row).collect()
+}
+
+/// How many entries match `filter` (ignoring its offset and limit).
+pub async fn count(db: &Db, filter: &AuditFilter) -> Result<i64, DbError> {
+    let (clause, binds) = conditions(filter);
+    let sql = format!("SELECT COUNT(*) AS n FROM audit_log{clause}");
+    Ok(bind_all(sqlx::query(&sql), &binds)
+        .fetch_one(db.pool())
+        .await?
+        .try_get("n")?)
+}
+
+/// The distinct actions recorded, sorted (for the viewer's filter).
+pub async fn actions(db: &Db) -> Result<Vec<String>, DbError> {
+    let rows = sqlx::query("SELECT DISTINCT action FROM audit_log ORDER BY action")
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get("action").map_err(DbError::from))
+        .collect()
 }
 
 #[cfg(test)]
@@ -192,5 +307,74 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(limited.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn filters_combine_and_page() {
+        let db = memory_db().await;
+        let user = UserId::new();
+        for i in 0..5 {
+            let mut e = AuditEntry::new(if i % 2 == 0 {
+                "sync.push"
+            } else {
+                "user.update"
+            });
+            e.user_id = (i < 3).then_some(user);
+            e.kind = (i % 2 == 0).then(|| "customer".to_owned());
+            e.verdict = Some(if i == 4 { "rejected" } else { "ok" }.into());
+            record(&db, &e).await.unwrap();
+        }
+        let mut e = AuditEntry::new("sync_x%");
+        e.verdict = Some("ok".into());
+        record(&db, &e).await.unwrap();
+        let f = |f: AuditFilter| f;
+        let sync = f(AuditFilter {
+            action_prefixes: vec!["sync.".into()],
+            ..AuditFilter::default()
+        });
+        assert_eq!(
+            count(&db, &sync).await.unwrap(),
+            3,
+            "prefix is not a LIKE pattern"
+        );
+        let rejected = AuditFilter {
+            verdict: Some("rejected".into()),
+            kind: Some("customer".into()),
+            ..sync.clone()
+        };
+        assert_eq!(list(&db, &rejected).await.unwrap().len(), 1);
+        let mine = AuditFilter {
+            user_id: Some(user),
+            action_prefixes: vec!["user.".into(), "sync.".into()],
+            ..AuditFilter::default()
+        };
+        assert_eq!(count(&db, &mine).await.unwrap(), 3);
+        let page2 = list(
+            &db,
+            &AuditFilter {
+                offset: 2,
+                limit: 2,
+                ..AuditFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+        let all = list(&db, &AuditFilter::default()).await.unwrap();
+        assert_eq!(page2, all[2..4].to_vec());
+        let now = now_ms();
+        let none = AuditFilter {
+            from: Some(now + 60_000),
+            ..AuditFilter::default()
+        };
+        assert_eq!(count(&db, &none).await.unwrap(), 0);
+        let before = AuditFilter {
+            to: Some(now + 60_000),
+            ..AuditFilter::default()
+        };
+        assert_eq!(count(&db, &before).await.unwrap(), 6);
+        assert_eq!(
+            actions(&db).await.unwrap(),
+            ["sync.push", "sync_x%", "user.update"]
+        );
     }
 }

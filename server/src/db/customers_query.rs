@@ -1,6 +1,8 @@
 //! Read queries of the web back office over the projection tables (`customers`, `visits`):
 //! the scoped, filtered, sorted and paginated customer list, a customer's visits, the dashboard
-//! figures. Every query takes the caller's [`ScopeTerritories`] and stays inside it.
+//! figures. Every query takes the caller's [`ScopeTerritories`] and stays inside it, and the
+//! owner restriction of the caller's data scope (`Option<&[UserId]>`, `None` = any owner; see
+//! [`super::departments::owner_restriction`]): customers by `owner_id`, visits by `rep_id`.
 
 use fieldcrm_core::{DocId, TerritoryId, UserId};
 use sqlx::Row;
@@ -48,6 +50,22 @@ impl Cond {
             ScopeTerritories::None => self.sql.push("1 = 0".to_owned()),
             ScopeTerritories::Some(ids) if ids.is_empty() => self.sql.push("1 = 0".to_owned()),
             ScopeTerritories::Some(ids) => {
+                let mut ps = Vec::with_capacity(ids.len());
+                for id in ids {
+                    ps.push(self.next());
+                    self.binds.push(Bind::Text(id.to_string()));
+                }
+                self.sql.push(format!("{column} IN ({})", ps.join(", ")));
+            }
+        }
+    }
+
+    /// `column` is one of `owners` (nothing if `None`; no row if the list is empty).
+    fn owners(&mut self, column: &str, owners: Option<&[UserId]>) {
+        match owners {
+            None => {}
+            Some([]) => self.sql.push("1 = 0".to_owned()),
+            Some(ids) => {
                 let mut ps = Vec::with_capacity(ids.len());
                 for id in ids {
                     ps.push(self.next());
@@ -115,6 +133,8 @@ pub struct CustomerFilter {
     pub tier: Option<String>,
     /// Sort order.
     pub sort: CustomerSort,
+    /// Only customers owned by one of these users (the data scope); `None` = any owner.
+    pub owners: Option<Vec<UserId>>,
     /// Rows to skip.
     pub offset: i64,
     /// Rows per page.
@@ -154,6 +174,7 @@ pub struct CustomerPage {
 fn customer_conditions(scope: &ScopeTerritories, f: &CustomerFilter) -> Cond {
     let mut c = Cond::new();
     c.scope("c.territory_id", scope);
+    c.owners("c.owner_id", f.owners.as_deref());
     if let Some(q) = f.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         c.push(
             |p| format!("c.search LIKE {p} ESCAPE '\\'"),
@@ -283,6 +304,8 @@ pub struct VisitFilter {
     pub from: Option<i64>,
     /// Checked in before (unix ms).
     pub to: Option<i64>,
+    /// Only visits of one of these reps (the data scope); `None` = any rep.
+    pub owners: Option<Vec<UserId>>,
     /// Rows to skip.
     pub offset: i64,
     /// Rows per page.
@@ -297,6 +320,7 @@ pub async fn visits(
 ) -> Result<(Vec<VisitRow>, i64), DbError> {
     let mut c = Cond::new();
     c.scope("v.territory_id", scope);
+    c.owners("v.rep_id", filter.owners.as_deref());
     if let Some(id) = filter.customer {
         c.push(
             |p| format!("v.customer_id = {p}"),
@@ -370,9 +394,11 @@ pub struct TerritoryTierCount {
 pub async fn customers_by_territory_tier(
     db: &Db,
     scope: &ScopeTerritories,
+    owners: Option<&[UserId]>,
 ) -> Result<Vec<TerritoryTierCount>, DbError> {
     let mut c = Cond::new();
     c.scope("c.territory_id", scope);
+    c.owners("c.owner_id", owners);
     let sql = format!(
         "SELECT t.name AS territory, c.tier AS tier, COUNT(*) AS n \
          FROM customers c LEFT JOIN territories t ON t.id = c.territory_id{} \
@@ -394,9 +420,15 @@ pub async fn customers_by_territory_tier(
 }
 
 /// How many visits in `scope` checked in at or after `since` (unix ms).
-pub async fn visits_since(db: &Db, scope: &ScopeTerritories, since: i64) -> Result<i64, DbError> {
+pub async fn visits_since(
+    db: &Db,
+    scope: &ScopeTerritories,
+    owners: Option<&[UserId]>,
+    since: i64,
+) -> Result<i64, DbError> {
     let mut c = Cond::new();
     c.scope("v.territory_id", scope);
+    c.owners("v.rep_id", owners);
     c.push(|p| format!("v.check_in_at >= {p}"), Bind::Int(since));
     let sql = format!("SELECT COUNT(*) AS n FROM visits v{}", c.where_clause());
     Ok(c.bind(sqlx::query(&sql))
@@ -418,11 +450,13 @@ pub struct RepCount {
 pub async fn top_reps(
     db: &Db,
     scope: &ScopeTerritories,
+    owners: Option<&[UserId]>,
     since: i64,
     limit: i64,
 ) -> Result<Vec<RepCount>, DbError> {
     let mut c = Cond::new();
     c.scope("v.territory_id", scope);
+    c.owners("v.rep_id", owners);
     c.push(|p| format!("v.check_in_at >= {p}"), Bind::Int(since));
     let where_clause = c.where_clause();
     let lim = c.next();
@@ -447,9 +481,11 @@ pub async fn top_reps(
 pub async fn visit_reps(
     db: &Db,
     scope: &ScopeTerritories,
+    owners: Option<&[UserId]>,
 ) -> Result<Vec<(String, String)>, DbError> {
     let mut c = Cond::new();
     c.scope("v.territory_id", scope);
+    c.owners("v.rep_id", owners);
     let sql = format!(
         "SELECT DISTINCT u.id AS id, u.display_name AS name \
          FROM visits v JOIN users u ON u.id = v.rep_id{} ORDER BY u.display_name",

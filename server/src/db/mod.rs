@@ -9,11 +9,14 @@
 pub mod attachments;
 pub mod audit;
 pub mod customers_query;
+pub mod departments;
 pub mod devices;
 pub mod documents;
+pub mod roles;
 pub mod schema;
 pub mod territories;
 pub mod tokens;
+pub mod tree;
 pub mod users;
 pub mod web_sessions;
 
@@ -160,7 +163,9 @@ impl Db {
         Ok(Db { pool, backend })
     }
 
-    /// Runs the migrations of this backend (`migrations/sqlite` or `migrations/postgres`).
+    /// Runs the migrations of this backend (`migrations/sqlite` or `migrations/postgres`), then
+    /// creates the system roles and gives every user without a role the one of their kind
+    /// ([`roles::ensure_system_roles`]).
     pub async fn migrate(&self) -> Result<(), DbError> {
         match self.backend {
             Backend::Sqlite => {
@@ -174,7 +179,7 @@ impl Db {
                     .await?
             }
         }
-        Ok(())
+        roles::ensure_system_roles(self).await
     }
 
     /// The pool, for the storage modules.

@@ -1,5 +1,7 @@
-//! The territory tree, users' territory assignments, and the territory part of a user's data
-//! scope ([`scope_territories`]), which the sync endpoint uses to decide what a device sees.
+//! The territory tree (create, rename, move without cycles), users' territory assignments, and
+//! the territory part of a user's data scope ([`scope_territories`]), which the sync endpoint
+//! uses to decide what a device sees (a change of assignments or of the tree reaches devices at
+//! their next catch-up: the sync session notices the changed scope and rescopes).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -7,6 +9,7 @@ use fieldcrm_core::{Role, TerritoryId, UserId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::tree::{self, TreeError};
 use super::{Db, DbError, now_ms};
 
 /// A node of the territory tree.
@@ -191,6 +194,94 @@ fn subtrees_of(all: &[Territory], roots: &[TerritoryId]) -> BTreeSet<TerritoryId
     out
 }
 
+/// Renames and moves a territory (a `parent` of `None` makes it a root). Moving it under itself
+/// or a descendant is [`TreeError::Cycle`]. Returns it before and after.
+pub async fn update(
+    db: &Db,
+    id: TerritoryId,
+    name: &str,
+    parent: Option<TerritoryId>,
+) -> Result<(Territory, Territory), TreeError> {
+    let all = list(db).await?;
+    let before = all
+        .iter()
+        .find(|t| t.id == id)
+        .cloned()
+        .ok_or_else(|| DbError::NotFound(format!("territory {id}")))?;
+    if let Some(p) = parent
+        && !all.iter().any(|t| t.id == p)
+    {
+        return Err(DbError::NotFound(format!("territory {p}")).into());
+    }
+    let parents: HashMap<_, _> = all.iter().map(|t| (t.id, t.parent_id)).collect();
+    if tree::would_cycle(&parents, id, parent) {
+        return Err(TreeError::Cycle);
+    }
+    sqlx::query("UPDATE territories SET name = $1, parent_id = $2 WHERE id = $3")
+        .bind(name)
+        .bind(parent.map(|p| p.to_string()))
+        .bind(id.to_string())
+        .execute(db.pool())
+        .await
+        .map_err(|e| DbError::unique(e, format!("territory {name:?}")))?;
+    let after = Territory {
+        name: name.to_owned(),
+        parent_id: parent,
+        ..before.clone()
+    };
+    Ok((before, after))
+}
+
+/// Every assignment: (territory, user), for the territory administration page.
+pub async fn assignments(db: &Db) -> Result<Vec<(TerritoryId, UserId)>, DbError> {
+    let rows = sqlx::query("SELECT territory_id, user_id FROM user_territories")
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let t: String = row.try_get("territory_id")?;
+            let u: String = row.try_get("user_id")?;
+            Ok((
+                TerritoryId::parse(&t).map_err(|e| DbError::corrupt("user_territories", e))?,
+                UserId::parse(&u).map_err(|e| DbError::corrupt("user_territories", e))?,
+            ))
+        })
+        .collect()
+}
+
+/// Replaces `user`'s territories with `territories`, in one transaction. Unknown territories are
+/// [`DbError::NotFound`]. Returns the territories assigned before.
+pub async fn set_user_territories(
+    db: &Db,
+    user: UserId,
+    territories: &[TerritoryId],
+) -> Result<Vec<TerritoryId>, DbError> {
+    let before = user_territories(db, user).await?;
+    let mut wanted: Vec<TerritoryId> = territories.to_vec();
+    wanted.sort();
+    wanted.dedup();
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("DELETE FROM user_territories WHERE user_id = $1")
+        .bind(user.to_string())
+        .execute(&mut *tx)
+        .await?;
+    for t in &wanted {
+        sqlx::query("INSERT INTO user_territories (user_id, territory_id) VALUES ($1, $2)")
+            .bind(user.to_string())
+            .bind(t.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(ref d) if d.is_foreign_key_violation() => {
+                    DbError::NotFound(format!("user {user} or territory {t}"))
+                }
+                e => DbError::Sqlx(e),
+            })?;
+    }
+    tx.commit().await?;
+    Ok(before)
+}
+
 /// Assigns `territory` to `user` (idempotent).
 pub async fn assign_user(db: &Db, user: UserId, territory: TerritoryId) -> Result<(), DbError> {
     let exists = sqlx::query(
@@ -353,6 +444,52 @@ mod tests {
             assert_eq!(scope, ScopeTerritories::None);
             assert!(scope.is_empty() && !scope.contains(east.id));
         }
+    }
+
+    #[tokio::test]
+    async fn rename_reparent_without_cycles_and_replace_assignments() {
+        let db = memory_db().await;
+        let east = create(&db, "华东", None).await.unwrap();
+        let sh = create(&db, "上海", Some(east.id)).await.unwrap();
+        let pd = create(&db, "浦东", Some(sh.id)).await.unwrap();
+        let north = create(&db, "华北", None).await.unwrap();
+        assert!(matches!(
+            update(&db, east.id, "华东", Some(pd.id)).await,
+            Err(TreeError::Cycle)
+        ));
+        assert!(matches!(
+            update(&db, sh.id, "北京", Some(TerritoryId::new())).await,
+            Err(TreeError::Db(DbError::NotFound(_)))
+        ));
+        assert!(matches!(
+            update(&db, sh.id, "华北", Some(east.id)).await,
+            Err(TreeError::Db(DbError::Duplicate(_)))
+        ));
+        let (_, after) = update(&db, sh.id, "上海市", Some(north.id)).await.unwrap();
+        assert_eq!(get(&db, sh.id).await.unwrap().unwrap(), after);
+        assert_eq!(
+            subtree(&db, north.id).await.unwrap(),
+            sorted(vec![north.id, sh.id, pd.id])
+        );
+
+        let rep = user(&db, "rep", Role::Rep).await;
+        set_user_territories(&db, rep, &[sh.id, east.id, sh.id])
+            .await
+            .unwrap();
+        assert_eq!(
+            user_territories(&db, rep).await.unwrap(),
+            sorted(vec![sh.id, east.id])
+        );
+        let before = set_user_territories(&db, rep, &[north.id]).await.unwrap();
+        assert_eq!(before, sorted(vec![sh.id, east.id]));
+        assert_eq!(assignments(&db).await.unwrap(), vec![(north.id, rep)]);
+        assert!(
+            set_user_territories(&db, rep, &[TerritoryId::new()])
+                .await
+                .is_err()
+        );
+        // A failed replacement changes nothing.
+        assert_eq!(user_territories(&db, rep).await.unwrap(), vec![north.id]);
     }
 
     #[tokio::test]

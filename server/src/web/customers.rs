@@ -149,6 +149,7 @@ pub async fn list(
         } else {
             CustomerSort::Name
         },
+        owners: user.owner_restriction(&state.db).await?,
         offset: (page - 1) * PAGE_SIZE,
         limit: PAGE_SIZE,
     };

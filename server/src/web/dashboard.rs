@@ -1,5 +1,6 @@
 //! `GET /`: the dashboard — customers by territory and tier, visits this week, top reps by
-//! visits over the last 30 days, all inside the user's data scope.
+//! visits over the last 30 days, all inside the user's data scope (territories, and the owners
+//! of the role's data scope: customers by owner, visits by rep).
 
 use std::collections::BTreeMap;
 
@@ -47,7 +48,9 @@ pub fn week_start_ms() -> i64 {
 /// `GET /`.
 pub async fn page(State(state): State<AppState>, user: WebUser) -> Result<Response, WebError> {
     let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
-    let counts = customers_query::customers_by_territory_tier(&state.db, &scope).await?;
+    let owners = user.owner_restriction(&state.db).await?;
+    let owners = owners.as_deref();
+    let counts = customers_query::customers_by_territory_tier(&state.db, &scope, owners).await?;
     let tiers: Vec<String> = counts
         .iter()
         .map(|c| c.tier.clone())
@@ -76,9 +79,10 @@ pub async fn page(State(state): State<AppState>, user: WebUser) -> Result<Respon
         })
         .collect();
     let customers_total = grid.iter().map(|r| r.total).sum();
-    let visits_week = customers_query::visits_since(&state.db, &scope, week_start_ms()).await?;
+    let visits_week =
+        customers_query::visits_since(&state.db, &scope, owners, week_start_ms()).await?;
     let month_ago = crate::db::now_ms() - 30 * 24 * 3600 * 1000;
-    let top_reps = customers_query::top_reps(&state.db, &scope, month_ago, 10).await?;
+    let top_reps = customers_query::top_reps(&state.db, &scope, owners, month_ago, 10).await?;
     render(&DashboardPage {
         shell: Shell::new(&user, "dashboard"),
         customers_total,

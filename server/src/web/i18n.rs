@@ -117,8 +117,16 @@ pub async fn switch(
 
 /// Every catalogue: the shell's and common messages ([`MESSAGES`]) and one per module that has
 /// its own (a module adds its `MESSAGES` here). Keys are unique across all of them (tested).
-pub const CATALOGUES: &[&[(&str, &str, &str)]] =
-    &[MESSAGES, super::schema::MESSAGES, super::visits::MESSAGES];
+pub const CATALOGUES: &[&[(&str, &str, &str)]] = &[
+    MESSAGES,
+    super::admin::MESSAGES,
+    super::admin::users::MESSAGES,
+    super::admin::org::MESSAGES,
+    super::admin::roles::MESSAGES,
+    super::admin::audit::MESSAGES,
+    super::schema::MESSAGES,
+    super::visits::MESSAGES,
+];
 
 /// Every message of every catalogue.
 pub fn messages() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {

@@ -205,6 +205,18 @@ pub fn fmt_ms(ms: Option<i64>) -> String {
         .unwrap_or_default()
 }
 
+/// The message key of a built-in role kind's name (`role.admin`, …).
+pub fn role_key(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "role.admin",
+        Role::Manager => "role.manager",
+        Role::Office => "role.office",
+        Role::Rep => "role.rep",
+        Role::Engineer => "role.engineer",
+        Role::Partner => "role.partner",
+    }
+}
+
 /// The shell every page shares: the user, the language, the CSRF token and the active module.
 #[derive(Clone, Debug)]
 pub struct Shell {
@@ -212,8 +224,8 @@ pub struct Shell {
     pub tr: i18n::Tr,
     /// The signed-in user's display name.
     pub user_name: String,
-    /// The signed-in user's role (translated).
-    pub role: &'static str,
+    /// The signed-in user's role (a system role's translated kind, else the role's name).
+    pub role: String,
     /// The session's CSRF token, for forms and `hx-headers`.
     pub csrf: String,
     /// Which navigation entry is active.
@@ -231,17 +243,14 @@ impl Shell {
         Shell {
             tr,
             user_name: user.display_name.clone(),
-            role: tr.t(match user.role {
-                Role::Admin => "role.admin",
-                Role::Manager => "role.manager",
-                Role::Office => "role.office",
-                Role::Rep => "role.rep",
-                Role::Engineer => "role.engineer",
-                Role::Partner => "role.partner",
-            }),
+            role: if user.role_system {
+                tr.t(role_key(user.role)).to_owned()
+            } else {
+                user.role_name.clone()
+            },
             csrf: user.csrf.clone(),
             active,
-            is_admin: user.role == Role::Admin,
+            is_admin: user.can_administer(),
             back: user.path.clone(),
         }
     }

@@ -2,9 +2,12 @@
 //! SameSite=Lax cookie; the database keeps only its sha256 with the user, a CSRF token and an
 //! expiry. [`require_session`] guards every route but `/login` and `/assets`: it loads the
 //! session, refuses roles that use the phone app, checks CSRF on state-changing requests and
-//! hands the handler a [`WebUser`].
+//! hands the handler a [`WebUser`] with the permissions and data scope of the user's role, read
+//! from the database on every request.
 
-use crate::auth::permissions::{Permission, default_permissions};
+use std::collections::BTreeSet;
+
+use crate::auth::permissions::{DataScope, Permission};
 use askama::Template;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
@@ -12,7 +15,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use fieldcrm_core::{Role, UserId};
+use fieldcrm_core::{DepartmentId, Role, RoleId, UserId};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -21,7 +24,7 @@ use super::{WebError, csrf, may_use_back_office, render};
 use crate::auth::password;
 use crate::db::audit::{self, AuditEntry};
 use crate::db::web_sessions::{self, WebSession};
-use crate::db::{now_ms, users};
+use crate::db::{departments, now_ms, roles, users};
 use crate::startup::AppState;
 
 /// The session cookie.
@@ -40,8 +43,20 @@ pub struct WebUser {
     pub username: String,
     /// Display name.
     pub display_name: String,
-    /// Current role (read from the database on every request).
+    /// The built-in kind of the user's role (territory scope, device sync policy).
     pub role: Role,
+    /// The user's role.
+    pub role_id: RoleId,
+    /// The role's name as shown (a system role's is its translated kind).
+    pub role_name: String,
+    /// Whether the role is the system role of its kind.
+    pub role_system: bool,
+    /// What the role allows (read from the database on every request).
+    pub permissions: BTreeSet<Permission>,
+    /// Whose records the user sees, inside the territory scope.
+    pub data_scope: DataScope,
+    /// The user's department.
+    pub department_id: Option<DepartmentId>,
     /// The session's CSRF token.
     pub csrf: String,
     /// sha256 of the session token.
@@ -55,7 +70,31 @@ pub struct WebUser {
 impl WebUser {
     /// Whether the user has `permission`.
     pub fn can(&self, permission: Permission) -> bool {
-        default_permissions(self.role).contains(&permission)
+        self.permissions.contains(&permission)
+    }
+
+    /// Whether the user may open any administration page.
+    pub fn can_administer(&self) -> bool {
+        [
+            Permission::AdminUsers,
+            Permission::AdminOrg,
+            Permission::AdminRoles,
+            Permission::AuditView,
+        ]
+        .into_iter()
+        .any(|p| self.can(p))
+    }
+
+    /// The owners whose records the user sees ([`departments::owner_restriction`]): `None` =
+    /// every owner inside the territory scope.
+    pub async fn owner_restriction(
+        &self,
+        db: &crate::db::Db,
+    ) -> Result<Option<Vec<UserId>>, WebError> {
+        Ok(
+            departments::owner_restriction(db, self.user_id, self.department_id, self.data_scope)
+                .await?,
+        )
     }
 
     /// `Ok` if the user has `permission`, else [`WebError::Forbidden`] (HTTP 403).
@@ -136,6 +175,9 @@ pub async fn require_session(
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         req = csrf::verify(req, &session.csrf_token).await?;
     }
+    let Some(role) = roles::effective(&state.db, user.role_id, user.role).await? else {
+        return Err(WebError::Internal(format!("user {} has no role", user.id)));
+    };
     let lang = Lang::from_headers(req.headers());
     let path = req
         .uri()
@@ -146,6 +188,12 @@ pub async fn require_session(
         username: user.username,
         display_name: user.display_name,
         role: user.role,
+        role_id: role.id,
+        role_name: role.name,
+        role_system: role.system,
+        permissions: role.permissions,
+        data_scope: role.data_scope,
+        department_id: user.department_id,
         csrf: session.csrf_token,
         token_hash,
         lang,

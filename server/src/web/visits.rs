@@ -1,8 +1,8 @@
-//! Visits in the back office: `GET /visits` (the user's scope, newest first, filtered by rep and
-//! date range, paginated; htmx gets only the table), `GET /visits/{id}` (the visit card:
-//! customer, rep, check-in/out with GPS and accuracy, the check-in's distance from the
-//! customer's address, photos, notes, outcome, next step) and `GET /attachments/{sha256}` (a
-//! photo, for a user who may see a visit referencing it).
+//! Visits in the back office: `GET /visits` (the user's scope — territories, and the reps of the
+//! role's data scope — newest first, filtered by rep and date range, paginated; htmx gets only
+//! the table), `GET /visits/{id}` (the visit card: customer, rep, check-in/out with GPS and
+//! accuracy, the check-in's distance from the customer's address, photos, notes, outcome, next
+//! step) and `GET /attachments/{sha256}` (a photo, for a user who may see a visit referencing it).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -166,6 +166,7 @@ pub async fn list(
 ) -> Result<Response, WebError> {
     user.require(Permission::VisitsView)?;
     let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
+    let owners = user.owner_restriction(&state.db).await?;
     let rep = match query.rep.trim() {
         "" => None,
         r => Some(UserId::parse(r).map_err(|_| WebError::BadRequest("rep".into()))?),
@@ -179,6 +180,7 @@ pub async fn list(
             rep,
             from: day_ms(&query.from, 0)?,
             to: day_ms(&query.to, 1)?,
+            owners: owners.clone(),
             offset: (page - 1) * PAGE_SIZE,
             limit: PAGE_SIZE,
         },
@@ -212,7 +214,7 @@ pub async fn list(
     render(&Page {
         shell: Shell::new(&user, "visits"),
         tr,
-        reps: customers_query::visit_reps(&state.db, &scope).await?,
+        reps: customers_query::visit_reps(&state.db, &scope, owners.as_deref()).await?,
         query,
         t,
     })

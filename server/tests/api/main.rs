@@ -9,9 +9,11 @@
 
 mod helpers;
 
+mod admin;
 mod attachments;
 mod auth;
 mod browser;
+mod browser_admin;
 mod cli;
 mod devices;
 mod documents;

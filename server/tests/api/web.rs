@@ -23,7 +23,7 @@ pub struct Page {
 }
 
 impl Page {
-    pub fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         self.headers
             .get("location")
             .and_then(|v| v.to_str().ok())
@@ -31,7 +31,7 @@ impl Page {
     }
 
     /// The value of a cookie this response sets.
-    fn set_cookie(&self, name: &str) -> Option<String> {
+    pub(crate) fn set_cookie(&self, name: &str) -> Option<String> {
         self.headers
             .get_all("set-cookie")
             .iter()
@@ -43,7 +43,7 @@ impl Page {
     }
 
     /// The first `name="_csrf" value="…"` of the page.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let marker = "name=\"_csrf\" value=\"";
         let at = self.body.find(marker).expect("csrf field") + marker.len();
         self.body[at..at + 64].to_owned()
@@ -104,10 +104,10 @@ pub struct Browser {
 }
 
 impl Browser {
-    pub async fn get(&self, app: &TestApp, path: &str) -> Page {
+    pub(crate) async fn get(&self, app: &TestApp, path: &str) -> Page {
         send(app, Method::GET, path, &self.cookies, &[], None).await
     }
-    pub async fn post(&self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> Page {
         let mut f = form.to_vec();
         f.push(("_csrf", &self.csrf));
         send(app, Method::POST, path, &self.cookies, &[], Some(&f)).await
@@ -174,7 +174,7 @@ async fn create(app: &TestApp, name: &str, territory: fieldcrm_core::TerritoryId
     id
 }
 
-fn protected_gets(id: DocId) -> Vec<String> {
+pub(crate) fn protected_gets(id: DocId) -> Vec<String> {
     vec![
         "/".into(),
         "/customers".into(),
@@ -191,10 +191,25 @@ fn protected_gets(id: DocId) -> Vec<String> {
         "/admin/dictionary/customer_tier".into(),
         "/admin/fields".into(),
         "/admin/fields/customer/vip".into(),
+        "/admin".into(),
+        "/admin/users".into(),
+        "/admin/users?q=x&status=disabled&page=2".into(),
+        "/admin/users/new".into(),
+        format!("/admin/users/{id}"),
+        format!("/admin/users/{id}/edit"),
+        "/admin/departments".into(),
+        format!("/admin/departments/{id}"),
+        "/admin/territories".into(),
+        format!("/admin/territories/{id}"),
+        "/admin/roles".into(),
+        "/admin/roles/new".into(),
+        format!("/admin/roles/{id}"),
+        "/admin/audit".into(),
+        "/admin/audit?group=sync&verdict=rejected&page=2".into(),
     ]
 }
 
-fn protected_posts(id: DocId) -> Vec<String> {
+pub(crate) fn protected_posts(id: DocId) -> Vec<String> {
     vec![
         "/logout".into(),
         "/lang".into(),
@@ -206,6 +221,21 @@ fn protected_posts(id: DocId) -> Vec<String> {
         "/admin/dictionary/customer_tier/entries/A".into(),
         "/admin/fields".into(),
         "/admin/fields/customer/vip".into(),
+        "/admin/users".into(),
+        format!("/admin/users/{id}"),
+        format!("/admin/users/{id}/password"),
+        format!("/admin/users/{id}/disable"),
+        format!("/admin/users/{id}/enable"),
+        format!("/admin/users/{id}/devices/{id}/revoke"),
+        "/admin/departments".into(),
+        format!("/admin/departments/{id}"),
+        format!("/admin/departments/{id}/delete"),
+        "/admin/territories".into(),
+        format!("/admin/territories/{id}"),
+        format!("/admin/territories/{id}/users"),
+        "/admin/roles".into(),
+        format!("/admin/roles/{id}"),
+        format!("/admin/roles/{id}/delete"),
     ]
 }
 
