@@ -698,7 +698,11 @@ async fn role_permission_changes_take_effect_on_the_next_request(app: TestApp) {
         hd.get(&app, "/").await.body.contains("服务台 Helpdesk"),
         "role name in header"
     );
-    assert_status(&hd.get(&app, "/admin/users").await, StatusCode::OK, "users");
+    let users_page = hd.get(&app, "/admin/users").await;
+    assert_status(&users_page, StatusCode::OK, "users");
+    // Only the sections the role opens are linked.
+    assert!(!users_page.body.contains("href=\"/admin/roles\""));
+    assert!(!users_page.body.contains("href=\"/admin/audit\""));
     assert_status(
         &hd.get(&app, "/customers").await,
         StatusCode::OK,
