@@ -10,6 +10,7 @@
 mod helpers;
 
 mod admin;
+mod admin_org;
 mod auth;
 mod browser;
 mod browser_admin;
