@@ -34,6 +34,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use fieldcrm_core::Role;
 
+use crate::auth::permissions::Permission;
 use crate::db::DbError;
 use crate::startup::AppState;
 use crate::sync::write::WriteError;
@@ -205,6 +206,19 @@ pub fn fmt_ms(ms: Option<i64>) -> String {
         .unwrap_or_default()
 }
 
+/// The administration sections a user may open (links to the others are not shown).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AdminNav {
+    /// Users and devices.
+    pub users: bool,
+    /// Departments and territories.
+    pub org: bool,
+    /// Roles.
+    pub roles: bool,
+    /// The audit log.
+    pub audit: bool,
+}
+
 /// The message key of a built-in role kind's name (`role.admin`, …).
 pub fn role_key(role: Role) -> &'static str {
     match role {
@@ -232,6 +246,8 @@ pub struct Shell {
     pub active: &'static str,
     /// Whether the administration entries are shown.
     pub is_admin: bool,
+    /// Which administration sections the user may open.
+    pub admin: AdminNav,
     /// The current path and query (where the language switch returns to).
     pub back: String,
 }
@@ -251,6 +267,12 @@ impl Shell {
             csrf: user.csrf.clone(),
             active,
             is_admin: user.can_administer(),
+            admin: AdminNav {
+                users: user.can(Permission::AdminUsers),
+                org: user.can(Permission::AdminOrg),
+                roles: user.can(Permission::AdminRoles),
+                audit: user.can(Permission::AuditView),
+            },
             back: user.path.clone(),
         }
     }

@@ -11,6 +11,7 @@ mod helpers;
 
 mod admin;
 mod attachments;
+mod admin_org;
 mod auth;
 mod browser;
 mod browser_admin;

@@ -4,6 +4,8 @@
 //! manager's territory, reaches their devices at the next catch-up (the sync session rescopes).
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt::Display;
+use std::hash::Hash;
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -14,7 +16,7 @@ use serde_json::json;
 
 use super::{Fields, TreeOption, audit_change, form_id, path_id, see_other, tree_options};
 use crate::auth::permissions::Permission;
-use crate::db::tree::TreeError;
+use crate::db::tree::{self, TreeError};
 use crate::db::{DbError, departments, territories, users};
 use crate::startup::AppState;
 use crate::web::i18n::Tr;
@@ -120,103 +122,93 @@ fn valid_name(name: &str) -> bool {
     (1..=100).contains(&name.chars().count())
 }
 
-/// The nodes of a tree as `(id, name, parent)`.
-async fn nodes(
-    state: &AppState,
-    kind: TreeKind,
-) -> Result<Vec<(String, String, Option<String>)>, WebError> {
-    Ok(match kind {
-        TreeKind::Departments => departments::list(&state.db)
-            .await?
-            .into_iter()
-            .map(|d| (d.id.to_string(), d.name, d.parent_id.map(|p| p.to_string())))
-            .collect(),
-        TreeKind::Territories => territories::list(&state.db)
-            .await?
-            .into_iter()
-            .map(|t| (t.id.to_string(), t.name, t.parent_id.map(|p| p.to_string())))
-            .collect(),
-    })
+/// A tree read from SQL: its nodes `(id, name, parent)` and, per node, the people shown with it
+/// (department members, or the users covering a territory).
+struct TreeData<Id> {
+    nodes: Vec<(Id, String, Option<Id>)>,
+    people: HashMap<Id, Vec<String>>,
 }
 
-async fn options(state: &AppState, kind: TreeKind) -> Result<Vec<TreeOption>, WebError> {
-    Ok(match kind {
-        TreeKind::Departments => {
-            let all = departments::list(&state.db).await?;
-            tree_options(
-                &all.into_iter()
-                    .map(|d| (d.id, d.name, d.parent_id))
-                    .collect::<Vec<_>>(),
-            )
-        }
-        TreeKind::Territories => {
-            let all = territories::list(&state.db).await?;
-            tree_options(
-                &all.into_iter()
-                    .map(|t| (t.id, t.name, t.parent_id))
-                    .collect::<Vec<_>>(),
-            )
-        }
-    })
+impl<Id: Copy + Eq + Hash + Ord + Display> TreeData<Id> {
+    fn name(&self, id: Option<Id>) -> Option<String> {
+        let id = id?;
+        self.nodes
+            .iter()
+            .find(|(i, _, _)| *i == id)
+            .map(|(_, n, _)| n.clone())
+    }
 }
 
-/// Display names of every user, by id.
-async fn user_names(state: &AppState) -> Result<HashMap<String, String>, WebError> {
-    Ok(users::list(&state.db)
+async fn department_data(state: &AppState) -> Result<TreeData<DepartmentId>, WebError> {
+    let nodes = departments::list(&state.db)
         .await?
         .into_iter()
-        .map(|u| (u.id.to_string(), u.display_name))
-        .collect())
+        .map(|d| (d.id, d.name, d.parent_id))
+        .collect();
+    let mut people: HashMap<DepartmentId, Vec<String>> = HashMap::new();
+    for u in users::list(&state.db).await? {
+        if let Some(d) = u.department_id {
+            people
+                .entry(d)
+                .or_default()
+                .push(format!("{} ({})", u.display_name, u.username));
+        }
+    }
+    Ok(TreeData { nodes, people })
 }
 
-async fn tree_page(
-    state: &AppState,
+async fn territory_data(state: &AppState) -> Result<TreeData<TerritoryId>, WebError> {
+    let nodes = territories::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name, t.parent_id))
+        .collect();
+    let names: HashMap<UserId, String> = users::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect();
+    let mut people: HashMap<TerritoryId, Vec<String>> = HashMap::new();
+    for (t, u) in territories::assignments(&state.db).await? {
+        if let Some(n) = names.get(&u) {
+            people.entry(t).or_default().push(n.clone());
+        }
+    }
+    Ok(TreeData { nodes, people })
+}
+
+/// The tree page: every node with its people, and the create form (with `errors`, 422).
+fn tree_page<Id: Copy + Eq + Hash + Ord + Display>(
     user: &WebUser,
     kind: TreeKind,
+    data: &TreeData<Id>,
     new_name: String,
     new_parent: String,
     errors: Vec<&'static str>,
 ) -> Result<Response, WebError> {
-    let names = user_names(state).await?;
-    let mut people: HashMap<String, Vec<String>> = HashMap::new();
-    match kind {
-        TreeKind::Departments => {
-            for u in users::list(&state.db).await? {
-                if let Some(d) = u.department_id {
-                    people
-                        .entry(d.to_string())
-                        .or_default()
-                        .push(u.display_name);
-                }
-            }
-        }
-        TreeKind::Territories => {
-            for (t, u) in territories::assignments(&state.db).await? {
-                if let Some(n) = names.get(&u.to_string()) {
-                    people.entry(t.to_string()).or_default().push(n.clone());
-                }
-            }
-        }
-    }
-    let parents = options(state, kind).await?;
-    let nodes = parents
+    let parents = tree_options(&data.nodes);
+    let mut people: HashMap<String, String> = data
+        .people
         .iter()
-        .map(|o| {
-            let mut p = people.remove(&o.id).unwrap_or_default();
+        .map(|(id, p)| {
+            let mut p = p.clone();
             p.sort();
-            NodeView {
-                id: o.id.clone(),
-                name: o.name.clone(),
-                depth: o.depth,
-                people: p.join(", "),
-            }
+            (id.to_string(), p.join(", "))
         })
         .collect();
-    let tr = Tr(user.lang);
+    let nodes = parents
+        .iter()
+        .map(|o| NodeView {
+            id: o.id.clone(),
+            name: o.name.clone(),
+            depth: o.depth,
+            people: people.remove(&o.id).unwrap_or_default(),
+        })
+        .collect();
     let status = status_for(&errors);
     let mut response = render(&TreePage {
         shell: Shell::new(user, "admin"),
-        tr,
+        tr: Tr(user.lang),
         base: kind.base(),
         title: kind.title(),
         nodes,
@@ -235,15 +227,15 @@ pub async fn departments(
     user: WebUser,
 ) -> Result<Response, WebError> {
     user.require(Permission::AdminOrg)?;
+    let data = department_data(&state).await?;
     tree_page(
-        &state,
         &user,
         TreeKind::Departments,
+        &data,
         String::new(),
         String::new(),
         Vec::new(),
     )
-    .await
 }
 
 /// `GET /admin/territories`: the territory tree with who covers what and a create form.
@@ -252,15 +244,23 @@ pub async fn territories(
     user: WebUser,
 ) -> Result<Response, WebError> {
     user.require(Permission::AdminOrg)?;
+    let data = territory_data(&state).await?;
     tree_page(
-        &state,
         &user,
         TreeKind::Territories,
+        &data,
         String::new(),
         String::new(),
         Vec::new(),
     )
-    .await
+}
+
+/// The name and parent fields of a create or edit form.
+fn name_and_parent(fields: &Fields) -> (String, String) {
+    (
+        fields.get("name").chars().take(200).collect(),
+        fields.get("parent").to_owned(),
+    )
 }
 
 /// `POST /admin/departments`: creates a department; audited as `department.create`.
@@ -270,7 +270,29 @@ pub async fn create_department(
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     user.require(Permission::AdminOrg)?;
-    create_node(&state, &user, TreeKind::Departments, Fields(fields)).await
+    let (name, parent_text) = name_and_parent(&Fields(fields));
+    let kind = TreeKind::Departments;
+    let parent = form_id::<DepartmentId>(&parent_text, "parent")?;
+    let error = if valid_name(&name) {
+        match departments::create(&state.db, &name, parent).await {
+            Ok(d) => {
+                let data = department_data(&state).await?;
+                audit_change(
+                    &state,
+                    &user,
+                    "department.create",
+                    json!({ "id": d.id.to_string(), "name": d.name, "parent": data.name(parent) }),
+                )
+                .await?;
+                return Ok(see_other(kind.base()));
+            }
+            Err(e) => tree_error_key(TreeError::Db(e))?,
+        }
+    } else {
+        "adm.err_name"
+    };
+    let data = department_data(&state).await?;
+    tree_page(&user, kind, &data, name, parent_text, vec![error])
 }
 
 /// `POST /admin/territories`: creates a territory; audited as `territory.create`.
@@ -280,145 +302,85 @@ pub async fn create_territory(
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     user.require(Permission::AdminOrg)?;
-    create_node(&state, &user, TreeKind::Territories, Fields(fields)).await
-}
-
-async fn create_node(
-    state: &AppState,
-    user: &WebUser,
-    kind: TreeKind,
-    fields: Fields,
-) -> Result<Response, WebError> {
-    let name: String = fields.get("name").chars().take(200).collect();
-    let parent = fields.get("parent").to_owned();
-    if !valid_name(&name) {
-        return tree_page(state, user, kind, name, parent, vec!["adm.err_name"]).await;
-    }
-    let created = match kind {
-        TreeKind::Departments => {
-            let p = form_id::<DepartmentId>(&parent, "parent")?;
-            departments::create(&state.db, &name, p)
-                .await
-                .map(|d| (d.id.to_string(), d.parent_id.map(|p| p.to_string())))
-        }
-        TreeKind::Territories => {
-            let p = form_id::<TerritoryId>(&parent, "parent")?;
-            if let Some(p) = p
-                && territories::get(&state.db, p).await?.is_none()
-            {
-                return tree_page(state, user, kind, name, parent, vec!["adm.err_parent"]).await;
+    let (name, parent_text) = name_and_parent(&Fields(fields));
+    let kind = TreeKind::Territories;
+    let parent = form_id::<TerritoryId>(&parent_text, "parent")?;
+    let error = if !valid_name(&name) {
+        "adm.err_name"
+    } else if let Some(p) = parent
+        && territories::get(&state.db, p).await?.is_none()
+    {
+        "adm.err_parent"
+    } else {
+        match territories::create(&state.db, &name, parent).await {
+            Ok(t) => {
+                let data = territory_data(&state).await?;
+                audit_change(
+                    &state,
+                    &user,
+                    "territory.create",
+                    json!({ "id": t.id.to_string(), "name": t.name, "parent": data.name(parent) }),
+                )
+                .await?;
+                return Ok(see_other(kind.base()));
             }
-            territories::create(&state.db, &name, p)
-                .await
-                .map(|t| (t.id.to_string(), t.parent_id.map(|p| p.to_string())))
+            Err(e) => tree_error_key(TreeError::Db(e))?,
         }
     };
-    let (id, parent_id) = match created {
-        Ok(c) => c,
-        Err(e) => {
-            let key = tree_error_key(TreeError::Db(e))?;
-            return tree_page(state, user, kind, name, parent, vec![key]).await;
-        }
-    };
-    let action = match kind {
-        TreeKind::Departments => "department.create",
-        TreeKind::Territories => "territory.create",
-    };
-    audit_change(
-        state,
-        user,
-        action,
-        json!({ "id": id, "name": name, "parent": parent_name(state, kind, parent_id.as_deref()).await? }),
-    )
-    .await?;
-    Ok(see_other(kind.base()))
+    let data = territory_data(&state).await?;
+    tree_page(&user, kind, &data, name, parent_text, vec![error])
 }
 
-async fn parent_name(
-    state: &AppState,
-    kind: TreeKind,
-    id: Option<&str>,
-) -> Result<Option<String>, WebError> {
-    let Some(id) = id else { return Ok(None) };
-    Ok(nodes(state, kind)
-        .await?
-        .into_iter()
-        .find(|(i, _, _)| i == id)
-        .map(|(_, n, _)| n))
+/// What a node page shows besides its name and parent.
+enum NodeExtra {
+    /// A department's members.
+    Members(Vec<String>),
+    /// The reps and managers that can cover a territory.
+    Assignable(Vec<Assignable>),
 }
 
-async fn node_page(
-    state: &AppState,
+/// A node's page: the rename/move form (parent choices without the node's own subtree) and
+/// its members or assignments; `name`/`parent` echo a refused form.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the page takes the tree, the node, the echoed form and its extras"
+)]
+fn node_page<Id: Copy + Eq + Hash + Ord + Display>(
     user: &WebUser,
     kind: TreeKind,
-    id: &str,
+    data: &TreeData<Id>,
+    id: Id,
     name: Option<String>,
     parent: Option<String>,
     errors: Vec<&'static str>,
+    extra: NodeExtra,
 ) -> Result<Response, WebError> {
-    let all = nodes(state, kind).await?;
-    let Some((_, stored_name, stored_parent)) = all.iter().find(|(i, _, _)| i == id).cloned()
-    else {
+    let Some((_, stored_name, stored_parent)) = data.nodes.iter().find(|(i, _, _)| *i == id) else {
         return Err(WebError::NotFound);
     };
-    // The node's own subtree cannot be its parent: leave it out of the choices.
-    let parents_map: HashMap<String, Option<String>> =
-        all.iter().map(|(i, _, p)| (i.clone(), p.clone())).collect();
-    let own: BTreeSet<String> = parents_map
-        .keys()
-        .filter(|node| is_within(&parents_map, node, id))
-        .cloned()
+    let parents_map: HashMap<Id, Option<Id>> =
+        data.nodes.iter().map(|(i, _, p)| (*i, *p)).collect();
+    let own: BTreeSet<String> = tree::subtree(&parents_map, &[id])
+        .into_iter()
+        .map(|i| i.to_string())
         .collect();
-    let parents: Vec<TreeOption> = options(state, kind)
-        .await?
+    let parents: Vec<TreeOption> = tree_options(&data.nodes)
         .into_iter()
         .filter(|o| !own.contains(&o.id))
         .collect();
-    let mut members = Vec::new();
-    let mut assignable = Vec::new();
-    match kind {
-        TreeKind::Departments => {
-            for u in users::list(&state.db).await? {
-                if u.department_id.map(|d| d.to_string()).as_deref() == Some(id) {
-                    members.push(format!("{} ({})", u.display_name, u.username));
-                }
-            }
-        }
-        TreeKind::Territories => {
-            let covering: BTreeSet<UserId> = territories::assignments(&state.db)
-                .await?
-                .into_iter()
-                .filter(|(t, _)| t.to_string() == id)
-                .map(|(_, u)| u)
-                .collect();
-            let tr = Tr(user.lang);
-            for u in users::list(&state.db).await? {
-                let field = matches!(u.role, Role::Rep | Role::Manager);
-                if field || covering.contains(&u.id) {
-                    assignable.push(Assignable {
-                        id: u.id.to_string(),
-                        label: format!(
-                            "{} ({}, {})",
-                            u.display_name,
-                            u.username,
-                            tr.t(crate::web::role_key(u.role))
-                        ),
-                        assigned: covering.contains(&u.id),
-                    });
-                }
-            }
-        }
-    }
-    let tr = Tr(user.lang);
+    let (members, assignable) = match extra {
+        NodeExtra::Members(m) => (m, Vec::new()),
+        NodeExtra::Assignable(a) => (Vec::new(), a),
+    };
     let status = status_for(&errors);
     let mut response = render(&NodePage {
         shell: Shell::new(user, "admin"),
-        tr,
+        tr: Tr(user.lang),
         base: kind.base(),
         title: kind.title(),
-        id: id.to_owned(),
-        name: name.unwrap_or(stored_name),
-        parent: parent.unwrap_or_else(|| stored_parent.unwrap_or_default()),
+        id: id.to_string(),
+        name: name.unwrap_or_else(|| stored_name.clone()),
+        parent: parent.unwrap_or_else(|| stored_parent.map(|p| p.to_string()).unwrap_or_default()),
         parents,
         errors,
         members,
@@ -429,21 +391,70 @@ async fn node_page(
     Ok(response)
 }
 
-/// Whether `node` is `root` or below it (cycle-safe).
-fn is_within(parents: &HashMap<String, Option<String>>, node: &str, root: &str) -> bool {
-    let mut cursor = Some(node.to_owned());
-    let mut steps = 0;
-    while let Some(n) = cursor {
-        if n == root {
-            return true;
-        }
-        steps += 1;
-        if steps > parents.len() {
-            return false;
-        }
-        cursor = parents.get(&n).cloned().flatten();
-    }
-    false
+async fn department_page(
+    state: &AppState,
+    user: &WebUser,
+    id: DepartmentId,
+    form: Option<(String, String)>,
+    errors: Vec<&'static str>,
+) -> Result<Response, WebError> {
+    let mut data = department_data(state).await?;
+    let mut members = data.people.remove(&id).unwrap_or_default();
+    members.sort();
+    let (name, parent) = form.unzip();
+    node_page(
+        user,
+        TreeKind::Departments,
+        &data,
+        id,
+        name,
+        parent,
+        errors,
+        NodeExtra::Members(members),
+    )
+}
+
+async fn territory_page(
+    state: &AppState,
+    user: &WebUser,
+    id: TerritoryId,
+    form: Option<(String, String)>,
+    errors: Vec<&'static str>,
+) -> Result<Response, WebError> {
+    let data = territory_data(state).await?;
+    let covering: BTreeSet<UserId> = territories::assignments(&state.db)
+        .await?
+        .into_iter()
+        .filter(|(t, _)| *t == id)
+        .map(|(_, u)| u)
+        .collect();
+    let tr = Tr(user.lang);
+    let assignable = users::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|u| matches!(u.role, Role::Rep | Role::Manager) || covering.contains(&u.id))
+        .map(|u| Assignable {
+            id: u.id.to_string(),
+            label: format!(
+                "{} ({}, {})",
+                u.display_name,
+                u.username,
+                tr.t(crate::web::role_key(u.role))
+            ),
+            assigned: covering.contains(&u.id),
+        })
+        .collect();
+    let (name, parent) = form.unzip();
+    node_page(
+        user,
+        TreeKind::Territories,
+        &data,
+        id,
+        name,
+        parent,
+        errors,
+        NodeExtra::Assignable(assignable),
+    )
 }
 
 /// `GET /admin/departments/{id}`: rename/move form, members, delete.
@@ -453,17 +464,7 @@ pub async fn department(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     user.require(Permission::AdminOrg)?;
-    let id: DepartmentId = path_id(&id)?;
-    node_page(
-        &state,
-        &user,
-        TreeKind::Departments,
-        &id.to_string(),
-        None,
-        None,
-        Vec::new(),
-    )
-    .await
+    department_page(&state, &user, path_id(&id)?, None, Vec::new()).await
 }
 
 /// `GET /admin/territories/{id}`: rename/move form and the reps and managers covering it.
@@ -473,17 +474,7 @@ pub async fn territory(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     user.require(Permission::AdminOrg)?;
-    let id: TerritoryId = path_id(&id)?;
-    node_page(
-        &state,
-        &user,
-        TreeKind::Territories,
-        &id.to_string(),
-        None,
-        None,
-        Vec::new(),
-    )
-    .await
+    territory_page(&state, &user, path_id(&id)?, None, Vec::new()).await
 }
 
 /// `POST /admin/departments/{id}`: renames and moves; a cycle is refused (422). Audited as
@@ -496,58 +487,41 @@ pub async fn update_department(
 ) -> Result<Response, WebError> {
     user.require(Permission::AdminOrg)?;
     let id: DepartmentId = path_id(&id)?;
-    let fields = Fields(fields);
-    let name: String = fields.get("name").chars().take(200).collect();
-    let parent_text = fields.get("parent").to_owned();
-    let parent = form_id::<DepartmentId>(&parent_text, "parent")?;
-    let id_text = id.to_string();
-    let page = |errors| {
-        node_page(
-            &state,
-            &user,
-            TreeKind::Departments,
-            &id_text,
-            Some(name.clone()),
-            Some(parent_text.clone()),
-            errors,
-        )
-    };
-    if !valid_name(&name) {
-        return page(vec!["adm.err_name"]).await;
+    if departments::get(&state.db, id).await?.is_none() {
+        return Err(WebError::NotFound);
     }
-    let (before, after) = match departments::update(&state.db, id, &name, parent).await {
-        Ok(r) => r,
-        Err(TreeError::Db(DbError::NotFound(_)))
-            if departments::get(&state.db, id).await?.is_none() =>
-        {
-            return Err(WebError::NotFound);
+    let (name, parent_text) = name_and_parent(&Fields(fields));
+    let parent = form_id::<DepartmentId>(&parent_text, "parent")?;
+    let error = if valid_name(&name) {
+        match departments::update(&state.db, id, &name, parent).await {
+            Ok((before, after)) => {
+                let data = department_data(&state).await?;
+                audit_change(
+                    &state,
+                    &user,
+                    "department.update",
+                    json!({
+                        "id": id.to_string(),
+                        "changes": {
+                            "name": [before.name, after.name],
+                            "parent": [data.name(before.parent_id), data.name(after.parent_id)],
+                        },
+                    }),
+                )
+                .await?;
+                return Ok(see_other(TreeKind::Departments.base()));
+            }
+            Err(e) => tree_error_key(e)?,
         }
-        Err(e) => return page(vec![tree_error_key(e)?]).await,
+    } else {
+        "adm.err_name"
     };
-    let kind = TreeKind::Departments;
-    let old_parent = before.parent_id.map(|p| p.to_string());
-    let new_parent = after.parent_id.map(|p| p.to_string());
-    audit_change(
-        &state,
-        &user,
-        "department.update",
-        json!({
-            "id": id.to_string(),
-            "changes": {
-                "name": [before.name, after.name],
-                "parent": [
-                    parent_name(&state, kind, old_parent.as_deref()).await?,
-                    parent_name(&state, kind, new_parent.as_deref()).await?
-                ],
-            },
-        }),
-    )
-    .await?;
-    Ok(see_other(kind.base()))
+    department_page(&state, &user, id, Some((name, parent_text)), vec![error]).await
 }
 
 /// `POST /admin/territories/{id}`: renames and moves; a cycle is refused (422). Audited as
-/// `territory.update` with old → new.
+/// `territory.update` with old → new. Managers' subtrees change with it; their devices rescope
+/// at the next catch-up.
 pub async fn update_territory(
     State(state): State<AppState>,
     user: WebUser,
@@ -556,54 +530,36 @@ pub async fn update_territory(
 ) -> Result<Response, WebError> {
     user.require(Permission::AdminOrg)?;
     let id: TerritoryId = path_id(&id)?;
-    let fields = Fields(fields);
-    let name: String = fields.get("name").chars().take(200).collect();
-    let parent_text = fields.get("parent").to_owned();
-    let parent = form_id::<TerritoryId>(&parent_text, "parent")?;
-    let id_text = id.to_string();
-    let page = |errors| {
-        node_page(
-            &state,
-            &user,
-            TreeKind::Territories,
-            &id_text,
-            Some(name.clone()),
-            Some(parent_text.clone()),
-            errors,
-        )
-    };
-    if !valid_name(&name) {
-        return page(vec!["adm.err_name"]).await;
+    if territories::get(&state.db, id).await?.is_none() {
+        return Err(WebError::NotFound);
     }
-    let (before, after) = match territories::update(&state.db, id, &name, parent).await {
-        Ok(r) => r,
-        Err(TreeError::Db(DbError::NotFound(_)))
-            if territories::get(&state.db, id).await?.is_none() =>
-        {
-            return Err(WebError::NotFound);
+    let (name, parent_text) = name_and_parent(&Fields(fields));
+    let parent = form_id::<TerritoryId>(&parent_text, "parent")?;
+    let error = if valid_name(&name) {
+        match territories::update(&state.db, id, &name, parent).await {
+            Ok((before, after)) => {
+                let data = territory_data(&state).await?;
+                audit_change(
+                    &state,
+                    &user,
+                    "territory.update",
+                    json!({
+                        "id": id.to_string(),
+                        "changes": {
+                            "name": [before.name, after.name],
+                            "parent": [data.name(before.parent_id), data.name(after.parent_id)],
+                        },
+                    }),
+                )
+                .await?;
+                return Ok(see_other(TreeKind::Territories.base()));
+            }
+            Err(e) => tree_error_key(e)?,
         }
-        Err(e) => return page(vec![tree_error_key(e)?]).await,
+    } else {
+        "adm.err_name"
     };
-    let kind = TreeKind::Territories;
-    let old_parent = before.parent_id.map(|p| p.to_string());
-    let new_parent = after.parent_id.map(|p| p.to_string());
-    audit_change(
-        &state,
-        &user,
-        "territory.update",
-        json!({
-            "id": id.to_string(),
-            "changes": {
-                "name": [before.name, after.name],
-                "parent": [
-                    parent_name(&state, kind, old_parent.as_deref()).await?,
-                    parent_name(&state, kind, new_parent.as_deref()).await?
-                ],
-            },
-        }),
-    )
-    .await?;
-    Ok(see_other(kind.base()))
+    territory_page(&state, &user, id, Some((name, parent_text)), vec![error]).await
 }
 
 /// `POST /admin/departments/{id}/delete`: only an empty department (no subdepartments, no
@@ -629,16 +585,7 @@ pub async fn delete_department(
         Err(TreeError::Db(DbError::NotFound(_))) => Err(WebError::NotFound),
         Err(e) => {
             let key = tree_error_key(e)?;
-            node_page(
-                &state,
-                &user,
-                TreeKind::Departments,
-                &id.to_string(),
-                None,
-                None,
-                vec![key],
-            )
-            .await
+            department_page(&state, &user, id, None, vec![key]).await
         }
     }
 }
@@ -672,8 +619,12 @@ pub async fn assign_territory(
         .filter(|(t, _)| *t == id)
         .map(|(_, u)| u)
         .collect();
-    let names = user_names(&state).await?;
-    let name_of = |u: &UserId| names.get(&u.to_string()).cloned().unwrap_or_default();
+    let names: HashMap<UserId, String> = users::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect();
+    let name_of = |u: &UserId| names.get(u).cloned().unwrap_or_default();
     let added: Vec<UserId> = wanted.difference(&current).copied().collect();
     let removed: Vec<UserId> = current.difference(&wanted).copied().collect();
     for u in &added {
