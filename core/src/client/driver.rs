@@ -506,7 +506,10 @@ fn prepare_new_doc(d: &DocData) -> Result<store::NewDoc, ClientError> {
 // ----- tokens and connection -----
 
 /// The server URL and a valid access token, refreshing it first if it expired (or `force`).
-pub(crate) async fn access_token(store: &Store, force: bool) -> Result<(ServerUrl, String), ClientError> {
+pub(crate) async fn access_token(
+    store: &Store,
+    force: bool,
+) -> Result<(ServerUrl, String), ClientError> {
     let not_logged_in = || ClientError::Unauthorized("not logged in".into());
     let url = store
         .meta(super::META_SERVER)

@@ -18,7 +18,12 @@ async fn fill(c: &Client, id: &str, text: &str) {
 }
 
 async fn click(c: &Client, id: &str) {
-    c.find(Locator::Id(id)).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -40,7 +45,11 @@ async fn admin_adds_a_choice_field_that_appears_in_the_customer_form_and_card() 
 
     // The dictionary: a new list with two entries.
     click(&c, "nav-dictionary").await;
-    wait_for(&c, "//table[@id='dict-lists']//tr[@id='list-customer_tier']").await;
+    wait_for(
+        &c,
+        "//table[@id='dict-lists']//tr[@id='list-customer_tier']",
+    )
+    .await;
     fill(&c, "l-key", "vip_level").await;
     fill(&c, "l-name-zh", "会员等级").await;
     fill(&c, "l-name-en", "VIP level").await;
@@ -51,7 +60,11 @@ async fn admin_adds_a_choice_field_that_appears_in_the_customer_form_and_card() 
         fill(&c, "e-label-zh", zh).await;
         fill(&c, "e-label-en", en).await;
         click(&c, "add-entry").await;
-        wait_for(&c, &format!("//table[@id='entries']//tr[@id='entry-{code}']")).await;
+        wait_for(
+            &c,
+            &format!("//table[@id='entries']//tr[@id='entry-{code}']"),
+        )
+        .await;
     }
 
     // A choice field on customers, from that list.
@@ -79,13 +92,25 @@ async fn admin_adds_a_choice_field_that_appears_in_the_customer_form_and_card() 
         .await
         .unwrap();
     click(&c, "create-field").await;
-    wait_for(&c, "//table[@id='fields-customer']//tr[@id='field-customer-vip']").await;
+    wait_for(
+        &c,
+        "//table[@id='fields-customer']//tr[@id='field-customer-vip']",
+    )
+    .await;
     screenshot(&c, "custom-fields.png").await;
 
     // It appears in the customer form as a select of the list's labels.
     c.goto(&format!("{base}/customers/new")).await.unwrap();
-    wait_for(&c, "//form[@id='customer-form']//label[@for='cf-vip'][contains(., '会员卡')]").await;
-    wait_for(&c, "//select[@id='cf-vip']/option[@value='gold'][normalize-space(.)='金卡']").await;
+    wait_for(
+        &c,
+        "//form[@id='customer-form']//label[@for='cf-vip'][contains(., '会员卡')]",
+    )
+    .await;
+    wait_for(
+        &c,
+        "//select[@id='cf-vip']/option[@value='gold'][normalize-space(.)='金卡']",
+    )
+    .await;
     fill(&c, "f-name", "会员客户 Member Co").await;
     c.find(Locator::Id("f-territory"))
         .await
@@ -109,7 +134,11 @@ async fn admin_adds_a_choice_field_that_appears_in_the_customer_form_and_card() 
 
     // The card shows the saved value by its label.
     wait_for(&c, "//*[@id='customer-name'][contains(., 'Member Co')]").await;
-    wait_for(&c, "//dl[@id='details']/dd[@id='cf-vip'][normalize-space(.)='金卡']").await;
+    wait_for(
+        &c,
+        "//dl[@id='details']/dd[@id='cf-vip'][normalize-space(.)='金卡']",
+    )
+    .await;
     wait_for(&c, "//dl[@id='details']/dt[normalize-space(.)='会员卡']").await;
     screenshot(&c, "customer-custom-field.png").await;
     let url = c.current_url().await.unwrap();
