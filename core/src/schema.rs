@@ -498,9 +498,7 @@ pub fn parse_code(s: &str) -> Result<String, FieldError> {
     } else {
         Err(FieldError::new(
             "code",
-            format!(
-                "a code is 1–{MAX_CODE_LEN} characters A–Z, a–z, 0–9, _, - and .: {s:?}"
-            ),
+            format!("a code is 1–{MAX_CODE_LEN} characters A–Z, a–z, 0–9, _, - and .: {s:?}"),
         ))
     }
 }
@@ -625,7 +623,9 @@ mod tests {
         ] {
             assert_eq!(canonical_decimal(raw).as_deref(), Some(want), "{raw}");
         }
-        for bad in ["", "-", ".", "1e5", "1,000", "NaN", "inf", "1.2.3", "--1", "12a", "１２"] {
+        for bad in [
+            "", "-", ".", "1e5", "1,000", "NaN", "inf", "1.2.3", "--1", "12a", "１２",
+        ] {
             assert_eq!(canonical_decimal(bad), None, "{bad}");
         }
         assert_eq!(canonical_decimal(&"9".repeat(31)), None);
@@ -635,16 +635,28 @@ mod tests {
     fn values_canonicalise_per_type() {
         let r = reference();
         let d = |k: &str| r.field(Kind::Customer, k).unwrap();
-        assert_eq!(r.canonical(d("erp_no"), "  X-1 ").unwrap().as_deref(), Some("X-1"));
+        assert_eq!(
+            r.canonical(d("erp_no"), "  X-1 ").unwrap().as_deref(),
+            Some("X-1")
+        );
         assert_eq!(r.canonical(d("erp_no"), "   ").unwrap(), None);
         assert!(r.canonical(d("erp_no"), "a\u{0}b").is_err());
         assert!(r.canonical(d("erp_no"), &"x".repeat(1001)).is_err());
-        assert_eq!(r.canonical(d("credit"), "0100.10").unwrap().as_deref(), Some("100.1"));
+        assert_eq!(
+            r.canonical(d("credit"), "0100.10").unwrap().as_deref(),
+            Some("100.1")
+        );
         assert!(r.canonical(d("credit"), "lots").is_err());
-        assert_eq!(r.canonical(d("since"), "2024-3-5").unwrap().as_deref(), Some("2024-03-05"));
+        assert_eq!(
+            r.canonical(d("since"), "2024-3-5").unwrap().as_deref(),
+            Some("2024-03-05")
+        );
         assert!(r.canonical(d("since"), "2024-02-30").is_err());
         assert!(r.canonical(d("since"), "05/03/2024").is_err());
-        assert_eq!(r.canonical(d("vip"), "gold").unwrap().as_deref(), Some("gold"));
+        assert_eq!(
+            r.canonical(d("vip"), "gold").unwrap().as_deref(),
+            Some("gold")
+        );
         let e = r.canonical(d("vip"), "tin").unwrap_err();
         assert!(e.message.contains("no longer offered"), "{e}");
         assert!(r.canonical(d("vip"), "platinum").is_err());
@@ -657,7 +669,10 @@ mod tests {
         // An old value of a retired entry and of a retired field stay valid while unchanged.
         let before = json!({"custom": {"vip": "tin", "old": "x"}});
         let after = json!({"custom": {"vip": "tin", "old": "x", "credit": "5"}});
-        assert!(r.check(Kind::Customer, Some(&before), &after, Required::NotRemoved).is_empty());
+        assert!(
+            r.check(Kind::Customer, Some(&before), &after, Required::NotRemoved)
+                .is_empty()
+        );
         // Writing them anew is refused.
         let fresh = r.check(Kind::Customer, None, &before, Required::NotRemoved);
         let paths: Vec<&str> = fresh.iter().map(|e| e.field.as_str()).collect();
@@ -674,11 +689,22 @@ mod tests {
         let paths: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             paths,
-            vec!["custom.credit", "custom.erp_no", "custom.nope", "custom.since", "custom.vip"]
+            vec![
+                "custom.credit",
+                "custom.erp_no",
+                "custom.nope",
+                "custom.since",
+                "custom.vip"
+            ]
         );
         assert!(errors[0].message.contains("\"12.5\""), "{}", errors[0]);
         // The same field of another kind is unknown.
-        let visit = r.check(Kind::Visit, None, &json!({"custom": {"credit": "1"}}), Required::Always);
+        let visit = r.check(
+            Kind::Visit,
+            None,
+            &json!({"custom": {"credit": "1"}}),
+            Required::Always,
+        );
         assert_eq!(visit.len(), 1);
     }
 
@@ -687,19 +713,38 @@ mod tests {
         let r = reference();
         let without = json!({"custom": {}});
         let with = json!({"custom": {"vip": "gold"}});
-        assert_eq!(r.check(Kind::Customer, None, &without, Required::Always).len(), 1);
-        assert!(r.check(Kind::Customer, None, &without, Required::NotRemoved).is_empty());
-        assert!(r.check(Kind::Customer, Some(&without), &without, Required::NotRemoved).is_empty());
+        assert_eq!(
+            r.check(Kind::Customer, None, &without, Required::Always)
+                .len(),
+            1
+        );
+        assert!(
+            r.check(Kind::Customer, None, &without, Required::NotRemoved)
+                .is_empty()
+        );
+        assert!(
+            r.check(
+                Kind::Customer,
+                Some(&without),
+                &without,
+                Required::NotRemoved
+            )
+            .is_empty()
+        );
         let removed = r.check(Kind::Customer, Some(&with), &without, Required::NotRemoved);
         assert_eq!(removed[0].field, "custom.vip");
-        assert!(r.check(Kind::Customer, None, &with, Required::Always).is_empty());
+        assert!(
+            r.check(Kind::Customer, None, &with, Required::Always)
+                .is_empty()
+        );
     }
 
     #[test]
     fn canonicalize_rewrites_changed_values_only() {
         let r = reference();
         let before = json!({"custom": {"credit": "007"}});
-        let mut after = json!({"custom": {"credit": "007", "since": "2024-1-2", "erp_no": "  ", "x": "y"}});
+        let mut after =
+            json!({"custom": {"credit": "007", "since": "2024-1-2", "erp_no": "  ", "x": "y"}});
         r.canonicalize(Kind::Customer, Some(&before), &mut after);
         assert_eq!(
             after,
@@ -740,7 +785,10 @@ mod tests {
         let mut b = reference();
         assert_eq!(a.version, b.version);
         b.lists[0].entries[0].label_en = "Gold".into();
-        assert_ne!(Reference::new(b.lists.clone(), b.fields.clone()).version, a.version);
+        assert_ne!(
+            Reference::new(b.lists.clone(), b.fields.clone()).version,
+            a.version
+        );
         assert_eq!(a.label("vip_level", "gold", true), "gold en");
         assert_eq!(a.label("vip_level", "gold", false), "gold 中文");
         assert_eq!(a.label("vip_level", "legacy", true), "legacy");

@@ -31,7 +31,9 @@ async fn reference_data_reaches_the_app_and_guards_custom_values() {
     .unwrap();
     let app = Application::build(settings).await.unwrap();
     let state = app.state().clone();
-    let org = fieldcrm_server::seed::seed_org(&state.db, "demo").await.unwrap();
+    let org = fieldcrm_server::seed::seed_org(&state.db, "demo")
+        .await
+        .unwrap();
     fieldcrm_server::db::schema::create_field(
         &state.db,
         &FieldDef {
@@ -73,7 +75,11 @@ async fn reference_data_reaches_the_app_and_guards_custom_values() {
     client.sync_now().await.unwrap();
     let data = client.reference_data().await.unwrap();
     assert!(!data.version.is_empty());
-    let tiers = data.lists.iter().find(|l| l.key == "customer_tier").unwrap();
+    let tiers = data
+        .lists
+        .iter()
+        .find(|l| l.key == "customer_tier")
+        .unwrap();
     assert_eq!(tiers.entries.len(), 4);
     assert_eq!(tiers.entries[0].label_en, "A (key account)");
     let credit = &data.fields[0];
@@ -82,7 +88,9 @@ async fn reference_data_reaches_the_app_and_guards_custom_values() {
         ("customer", "credit", CustomFieldType::Number)
     );
 
-    let id = client.list_customers(None, 1, 0).await.unwrap()[0].id.clone();
+    let id = client.list_customers(None, 1, 0).await.unwrap()[0]
+        .id
+        .clone();
     let set = |v: &str| {
         vec![FieldValue {
             field: "custom.credit".into(),
@@ -99,6 +107,9 @@ async fn reference_data_reaches_the_app_and_guards_custom_values() {
         .await
         .unwrap();
     let record = client.get_customer(id).await.unwrap();
-    assert_eq!(record.custom.get("credit").map(String::as_str), Some("2000"));
+    assert_eq!(
+        record.custom.get("credit").map(String::as_str),
+        Some("2000")
+    );
     let _ = stop.send(());
 }

@@ -127,12 +127,20 @@ const PREFIXES: &[&str] = &[
 const SUFFIXES: &[(&str, &str, &str)] = &[
     ("超市", "Supermarket", "retail"),
     ("医疗器械有限公司", "Medical Devices Co., Ltd.", "medical"),
-    ("机电设备有限公司", "Electromechanical Co., Ltd.", "manufacturing"),
+    (
+        "机电设备有限公司",
+        "Electromechanical Co., Ltd.",
+        "manufacturing",
+    ),
     ("餐饮管理有限公司", "Catering Management", "catering"),
     ("物流有限公司", "Logistics", "logistics"),
     ("科技有限公司", "Technology Co., Ltd.", "it"),
     ("酒店", "Hotel", "hotel"),
-    ("建材市场", "Building Materials Market", "building_materials"),
+    (
+        "建材市场",
+        "Building Materials Market",
+        "building_materials",
+    ),
 ];
 const ENGLISH: &[&str] = &[
     "Acme Trading",
@@ -158,13 +166,7 @@ const TITLES: &[&str] = &[
     "Purchasing Lead",
 ];
 /// Codes of the `customer_source` dictionary list.
-const SOURCES: &[&str] = &[
-    "exhibition",
-    "referral",
-    "website",
-    "cold_call",
-    "partner",
-];
+const SOURCES: &[&str] = &["exhibition", "referral", "website", "cold_call", "partner"];
 const TAGS: &[&str] = &[
     "VIP",
     "重点客户",

@@ -428,8 +428,14 @@ fn invalid_custom_values_are_restored_exactly_by_the_rules() {
     let Verdict::Compensated { paths, reasons } = &ev.verdict else {
         panic!("{:?}", ev.verdict)
     };
-    assert_eq!(paths, &vec!["custom.credit".to_owned(), "custom.nobody".to_owned()]);
-    assert!(reasons.iter().any(|r| r.contains("not a number")), "{reasons:?}");
+    assert_eq!(
+        paths,
+        &vec!["custom.credit".to_owned(), "custom.nobody".to_owned()]
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("not a number")),
+        "{reasons:?}"
+    );
     let after: Customer = document::hydrate(ev.doc.as_ref().unwrap()).unwrap();
     assert_eq!(after.tier, "B", "the valid edits stay");
     assert_eq!(

@@ -30,8 +30,7 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let reference = schema::reference(&state.db).await?;
     let etag = format!("\"{}\"", reference.version);
-    let etag_value =
-        HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let etag_value = HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(e.to_string()))?;
     let cache = HeaderValue::from_static("private, no-cache");
     if headers
         .get(IF_NONE_MATCH)

@@ -35,7 +35,10 @@ pub fn options(reference: &Reference, list: &str, current: &str, tr: Tr) -> Vec<
         label: String::new(),
         selected: current.is_empty(),
     }];
-    let entries = reference.list(list).map(|l| l.entries.as_slice()).unwrap_or(&[]);
+    let entries = reference
+        .list(list)
+        .map(|l| l.entries.as_slice())
+        .unwrap_or(&[]);
     for e in entries {
         if e.active || e.code == current {
             let label = if e.active {
@@ -301,7 +304,10 @@ mod tests {
         assert_eq!(codes(options(&r, "lvl", "", tr)), vec!["", "1"]);
         let with_inactive = options(&r, "lvl", "0", tr);
         assert!(with_inactive[2].selected && with_inactive[2].label.contains("inactive"));
-        assert_eq!(codes(options(&r, "lvl", "legacy", tr)), vec!["", "1", "legacy"]);
+        assert_eq!(
+            codes(options(&r, "lvl", "legacy", tr)),
+            vec!["", "1", "legacy"]
+        );
         assert!(check_bound(&r, "lvl", "0", "").is_err());
         assert!(check_bound(&r, "lvl", "0", "0").is_ok());
         assert!(check_bound(&r, "lvl", "1", "").is_ok());
@@ -324,7 +330,10 @@ mod tests {
         assert_eq!(values["d"].as_deref(), Some("2025-01-09"));
         let mut record = json!({"custom": {"old": "x"}});
         apply(&mut record, &values);
-        assert_eq!(record["custom"], json!({"old": "x", "n": "1.5", "d": "2025-01-09", "lvl": "1"}));
+        assert_eq!(
+            record["custom"],
+            json!({"old": "x", "n": "1.5", "d": "2025-01-09", "lvl": "1"})
+        );
         let bad: BTreeMap<String, String> = [("custom.n", "many"), ("custom.d", "tomorrow")]
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -342,8 +351,10 @@ mod tests {
     #[test]
     fn cards_show_labels() {
         let r = reference();
-        let custom: BTreeMap<String, String> =
-            [("lvl", "1"), ("zz", "raw")].iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        let custom: BTreeMap<String, String> = [("lvl", "1"), ("zz", "raw")]
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
         let s = shown(&r, Kind::Customer, &custom, Tr(Lang::Zh));
         assert_eq!((s[0].label.as_str(), s[0].value.as_str()), ("lvl", "1级"));
         assert_eq!((s[1].label.as_str(), s[1].value.as_str()), ("zz", "raw"));

@@ -647,8 +647,18 @@ impl FormPage {
             tr,
             id,
             tiers: custom_fields::options(reference, core_schema::CUSTOMER_TIER, &form.tier, tr),
-            industries: custom_fields::options(reference, core_schema::INDUSTRY, &form.industry, tr),
-            sources: custom_fields::options(reference, core_schema::CUSTOMER_SOURCE, &form.source, tr),
+            industries: custom_fields::options(
+                reference,
+                core_schema::INDUSTRY,
+                &form.industry,
+                tr,
+            ),
+            sources: custom_fields::options(
+                reference,
+                core_schema::CUSTOMER_SOURCE,
+                &form.source,
+                tr,
+            ),
             custom: custom_fields::inputs(reference, Kind::Customer, &form.extra, tr),
             form,
             territories,
@@ -723,7 +733,11 @@ fn check(
     for (field, list, label) in BOUND {
         let current = base[field].as_str().unwrap_or_default();
         if let Err(v) = custom_fields::check_bound(reference, list, form.bound(field), current) {
-            errors.push(format!("{}: {v} {}", tr.t(label), tr.t("schema.not_offered")));
+            errors.push(format!(
+                "{}: {v} {}",
+                tr.t(label),
+                tr.t("schema.not_offered")
+            ));
         }
     }
     let current: BTreeMap<String, String> =

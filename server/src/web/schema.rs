@@ -38,9 +38,15 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/dictionary", get(lists_page).post(create_list))
         .route("/admin/dictionary/{list}", get(list_page).post(rename_list))
         .route("/admin/dictionary/{list}/entries", post(add_entry))
-        .route("/admin/dictionary/{list}/entries/{code}", post(update_entry))
+        .route(
+            "/admin/dictionary/{list}/entries/{code}",
+            post(update_entry),
+        )
         .route("/admin/fields", get(fields_page).post(create_field))
-        .route("/admin/fields/{kind}/{key}", get(field_page).post(update_field))
+        .route(
+            "/admin/fields/{kind}/{key}",
+            get(field_page).post(update_field),
+        )
 }
 
 /// The kinds that take custom fields in the back office (new kinds join here).
@@ -159,7 +165,10 @@ async fn render_lists(
 }
 
 /// `GET /admin/dictionary`: every list.
-pub async fn lists_page(State(state): State<AppState>, user: WebUser) -> Result<Response, WebError> {
+pub async fn lists_page(
+    State(state): State<AppState>,
+    user: WebUser,
+) -> Result<Response, WebError> {
     user.require(Permission::AdminSchema)?;
     render_lists(&state, &user, ListForm::default(), Vec::new()).await
 }
@@ -200,7 +209,9 @@ pub async fn create_list(
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(unprocessable(render_lists(&state, &user, form, errors).await?))
+    Ok(unprocessable(
+        render_lists(&state, &user, form, errors).await?,
+    ))
 }
 
 /// An entry row of a list's page.
@@ -372,9 +383,12 @@ pub async fn add_entry(
         },
         Err(errors) => errors,
     };
-    Ok(unprocessable(
-        render_list(&user, &list, Some(form), errors)?,
-    ))
+    Ok(unprocessable(render_list(
+        &user,
+        &list,
+        Some(form),
+        errors,
+    )?))
 }
 
 fn entry_json(e: &DictEntry) -> serde_json::Value {
@@ -405,9 +419,7 @@ pub async fn update_entry(
             .await;
             Ok(see_other(format!("/admin/dictionary/{key}")))
         }
-        Err(errors) => Ok(unprocessable(
-            render_list(&user, &list, None, errors)?,
-        )),
+        Err(errors) => Ok(unprocessable(render_list(&user, &list, None, errors)?)),
     }
 }
 
@@ -513,7 +525,13 @@ async fn render_fields(
                 .collect(),
         })
         .collect();
-    let next = reference.fields.iter().map(|f| f.position).max().unwrap_or(0) + 10;
+    let next = reference
+        .fields
+        .iter()
+        .map(|f| f.position)
+        .max()
+        .unwrap_or(0)
+        + 10;
     render(&FieldsPage {
         shell: Shell::new(user, "fields"),
         tr,
@@ -544,7 +562,10 @@ async fn render_fields(
 }
 
 /// `GET /admin/fields`: the custom fields of every kind.
-pub async fn fields_page(State(state): State<AppState>, user: WebUser) -> Result<Response, WebError> {
+pub async fn fields_page(
+    State(state): State<AppState>,
+    user: WebUser,
+) -> Result<Response, WebError> {
     user.require(Permission::AdminSchema)?;
     render_fields(&state, &user, None, Vec::new()).await
 }
@@ -637,10 +658,17 @@ struct FieldPage {
     errors: Vec<String>,
 }
 
-async fn load_field(state: &AppState, kind: &str, key: &str) -> Result<(Reference, FieldDef), WebError> {
+async fn load_field(
+    state: &AppState,
+    kind: &str,
+    key: &str,
+) -> Result<(Reference, FieldDef), WebError> {
     let kind = parse_kind(kind).ok_or(WebError::NotFound)?;
     let reference = schema::reference(&state.db).await?;
-    let def = reference.field(kind, key).cloned().ok_or(WebError::NotFound)?;
+    let def = reference
+        .field(kind, key)
+        .cloned()
+        .ok_or(WebError::NotFound)?;
     Ok((reference, def))
 }
 
@@ -713,7 +741,9 @@ pub async fn update_field(
     };
     errors.extend(after.check().iter().map(|e| field_error(tr, e)));
     if !errors.is_empty() {
-        return Ok(unprocessable(render_field(&user, &reference, &before, form, errors)?));
+        return Ok(unprocessable(render_field(
+            &user, &reference, &before, form, errors,
+        )?));
     }
     schema::update_field(&state.db, &after).await?;
     record_audit(
@@ -792,9 +822,21 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "仅用于“选项”类型",
         "Only for the choice type",
     ),
-    ("schema.duplicate_key", "该标识已存在", "This key already exists"),
-    ("schema.duplicate_code", "该代码已存在", "This code already exists"),
-    ("schema.bad_position", "排序必须是整数", "Order must be a whole number"),
+    (
+        "schema.duplicate_key",
+        "该标识已存在",
+        "This key already exists",
+    ),
+    (
+        "schema.duplicate_code",
+        "该代码已存在",
+        "This code already exists",
+    ),
+    (
+        "schema.bad_position",
+        "排序必须是整数",
+        "Order must be a whole number",
+    ),
     ("schema.bad_kind", "请选择对象", "Choose a record type"),
     ("schema.bad_type", "请选择类型", "Choose a type"),
     (

@@ -232,9 +232,9 @@ async fn office_signs_in_searches_edits_and_sees_history_in_chromium() {
         .click()
         .await
         .unwrap();
-    let tier = wait_for(&c, "//input[@id='f-tier']").await;
-    tier.clear().await.unwrap();
-    tier.send_keys("A").await.unwrap();
+    // The tier is a select of the dictionary's tiers.
+    let tier = wait_for(&c, "//select[@id='f-tier']").await;
+    tier.select_by_value("A").await.unwrap();
     c.find(Locator::Id("save-customer"))
         .await
         .unwrap()

@@ -15,6 +15,7 @@ mod admin_org;
 mod auth;
 mod browser;
 mod browser_admin;
+mod browser_schema;
 mod cli;
 mod devices;
 mod documents;

@@ -30,7 +30,11 @@ async fn define_fields(app: &TestApp, admin: &Browser) {
         .post(
             app,
             "/admin/dictionary",
-            &[("key", "vip_level"), ("name_zh", "会员等级"), ("name_en", "VIP level")],
+            &[
+                ("key", "vip_level"),
+                ("name_zh", "会员等级"),
+                ("name_en", "VIP level"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -90,7 +94,13 @@ async fn dictionary_crud_is_audited(app: TestApp) {
     let admin = sign_in(&app, "admin").await;
     let page = admin.get(&app, "/admin/dictionary").await;
     assert_eq!(page.status, StatusCode::OK);
-    for list in ["customer_tier", "industry", "customer_source", "visit_purpose", "contact_role"] {
+    for list in [
+        "customer_tier",
+        "industry",
+        "customer_source",
+        "visit_purpose",
+        "contact_role",
+    ] {
         assert!(page.body.contains(&format!("id=\"list-{list}\"")), "{list}");
     }
     assert!(page.body.contains("客户等级"));
@@ -130,7 +140,12 @@ async fn dictionary_crud_is_audited(app: TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(
-        db_schema::reference(&app.db).await.unwrap().list("vip_level").unwrap().name_en,
+        db_schema::reference(&app.db)
+            .await
+            .unwrap()
+            .list("vip_level")
+            .unwrap()
+            .name_en,
         "Membership"
     );
     // Mistakes come back with a message and change nothing.
@@ -146,15 +161,30 @@ async fn dictionary_crud_is_audited(app: TestApp) {
         ),
         (
             "/admin/dictionary/vip_level/entries",
-            vec![("code", "gold"), ("label_zh", "x"), ("label_en", "x"), ("position", "1")],
+            vec![
+                ("code", "gold"),
+                ("label_zh", "x"),
+                ("label_en", "x"),
+                ("position", "1"),
+            ],
         ),
         (
             "/admin/dictionary/vip_level/entries",
-            vec![("code", "a b"), ("label_zh", "x"), ("label_en", "x"), ("position", "1")],
+            vec![
+                ("code", "a b"),
+                ("label_zh", "x"),
+                ("label_en", "x"),
+                ("position", "1"),
+            ],
         ),
         (
             "/admin/dictionary/vip_level/entries",
-            vec![("code", "ok"), ("label_zh", ""), ("label_en", "x"), ("position", "x")],
+            vec![
+                ("code", "ok"),
+                ("label_zh", ""),
+                ("label_en", "x"),
+                ("position", "x"),
+            ],
         ),
         (
             "/admin/fields",
@@ -181,13 +211,23 @@ async fn dictionary_crud_is_audited(app: TestApp) {
         ),
     ] {
         let r = admin.post(&app, path, &form).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path} {form:?}");
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path} {form:?}"
+        );
         assert!(r.body.contains("id=\"form-errors\""), "{path} {form:?}");
     }
     assert_eq!(db_schema::reference(&app.db).await.unwrap().version, before);
     // Unknown lists, entries and fields are 404.
-    assert_eq!(admin.get(&app, "/admin/dictionary/nope").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(admin.get(&app, "/admin/fields/order/vip").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        admin.get(&app, "/admin/dictionary/nope").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        admin.get(&app, "/admin/fields/order/vip").await.status,
+        StatusCode::NOT_FOUND
+    );
     let r = admin
         .post(
             &app,
@@ -203,7 +243,11 @@ async fn dictionary_crud_is_audited(app: TestApp) {
         .post(
             &app,
             "/admin/fields/customer/credit",
-            &[("label_zh", "授信额度"), ("label_en", "Credit"), ("position", "3")],
+            &[
+                ("label_zh", "授信额度"),
+                ("label_en", "Credit"),
+                ("position", "3"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -213,7 +257,10 @@ async fn dictionary_crud_is_audited(app: TestApp) {
         .field(Kind::Customer, "credit")
         .cloned()
         .unwrap();
-    assert_eq!((credit.label_zh.as_str(), credit.active, credit.position), ("授信额度", false, 3));
+    assert_eq!(
+        (credit.label_zh.as_str(), credit.active, credit.position),
+        ("授信额度", false, 3)
+    );
     assert_eq!(credit.field_type, FieldType::Number, "the type is fixed");
     // The definitions API for lists and exports: the active ones, by position.
     let keys: Vec<String> = db_schema::active_fields(&app.db, Kind::Customer)
@@ -267,16 +314,34 @@ async fn schema_pages_refuse_non_admins(app: TestApp) {
             "/admin/fields",
             "/admin/fields/customer/vip",
         ] {
-            assert_eq!(b.get(&app, path).await.status, StatusCode::FORBIDDEN, "{user} GET {path}");
+            assert_eq!(
+                b.get(&app, path).await.status,
+                StatusCode::FORBIDDEN,
+                "{user} GET {path}"
+            );
         }
         for (path, form) in [
-            ("/admin/dictionary", vec![("key", "x"), ("name_zh", "x"), ("name_en", "x")]),
-            ("/admin/dictionary/customer_tier", vec![("name_zh", "x"), ("name_en", "x")]),
+            (
+                "/admin/dictionary",
+                vec![("key", "x"), ("name_zh", "x"), ("name_en", "x")],
+            ),
+            (
+                "/admin/dictionary/customer_tier",
+                vec![("name_zh", "x"), ("name_en", "x")],
+            ),
             (
                 "/admin/dictionary/customer_tier/entries",
-                vec![("code", "E"), ("label_zh", "x"), ("label_en", "x"), ("position", "1")],
+                vec![
+                    ("code", "E"),
+                    ("label_zh", "x"),
+                    ("label_en", "x"),
+                    ("position", "1"),
+                ],
             ),
-            ("/admin/dictionary/customer_tier/entries/A", entry_form("x", "x", "1", false)),
+            (
+                "/admin/dictionary/customer_tier/entries/A",
+                entry_form("x", "x", "1", false),
+            ),
             (
                 "/admin/fields",
                 vec![
@@ -293,7 +358,10 @@ async fn schema_pages_refuse_non_admins(app: TestApp) {
             assert_eq!(r.status, StatusCode::FORBIDDEN, "{user} POST {path}");
         }
         let home = b.get(&app, "/").await;
-        assert!(!home.body.contains("id=\"nav-dictionary\""), "{user} sees no link");
+        assert!(
+            !home.body.contains("id=\"nav-dictionary\""),
+            "{user} sees no link"
+        );
     }
     let r = db_schema::reference(&app.db).await.unwrap();
     assert!(r.list("x").is_none() && r.fields.is_empty());
@@ -303,7 +371,11 @@ async fn schema_pages_refuse_non_admins(app: TestApp) {
     assert!(home.body.contains("id=\"nav-dictionary\"") && home.body.contains("id=\"nav-fields\""));
 }
 
-fn customer_form<'a>(name: &'a str, territory: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+fn customer_form<'a>(
+    name: &'a str,
+    territory: &'a str,
+    extra: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
     let mut f = vec![("name", name), ("territory", territory)];
     f.extend_from_slice(extra);
     f
@@ -355,7 +427,11 @@ async fn custom_fields_of_each_type_in_the_customer_form(app: TestApp) {
     assert!(r.body.contains("value=\"lots\""), "the input is kept");
     // The required date is required.
     let r = office
-        .post(&app, "/customers", &customer_form("No Date Co", &sh, &[("custom.credit", "1")]))
+        .post(
+            &app,
+            "/customers",
+            &customer_form("No Date Co", &sh, &[("custom.credit", "1")]),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("合作开始: 必填"), "{}", r.body);
@@ -365,9 +441,21 @@ async fn custom_fields_of_each_type_in_the_customer_form(app: TestApp) {
         csrf: office.csrf.clone(),
     };
     let r = en
-        .post(&app, "/customers", &customer_form("Bad", &sh, &[("custom.credit", "1e5"), ("custom.since", "2024-01-01")]))
+        .post(
+            &app,
+            "/customers",
+            &customer_form(
+                "Bad",
+                &sh,
+                &[("custom.credit", "1e5"), ("custom.since", "2024-01-01")],
+            ),
+        )
         .await;
-    assert!(r.body.contains("Credit limit: is not a number"), "{}", r.body);
+    assert!(
+        r.body.contains("Credit limit: is not a number"),
+        "{}",
+        r.body
+    );
     // Valid values are saved in canonical form.
     let r = office
         .post(
@@ -395,7 +483,10 @@ async fn custom_fields_of_each_type_in_the_customer_form(app: TestApp) {
         record["custom"],
         json!({"erp_no": "ERP-0042", "credit": "100000.5", "since": "2024-03-05", "vip": "gold"})
     );
-    assert_eq!((record["tier"].as_str(), record["industry"].as_str()), (Some("A"), Some("medical")));
+    assert_eq!(
+        (record["tier"].as_str(), record["industry"].as_str()),
+        (Some("A"), Some("medical"))
+    );
     // The card shows labels.
     let card = office.get(&app, &format!("/customers/{id}")).await;
     for needle in [
@@ -409,19 +500,29 @@ async fn custom_fields_of_each_type_in_the_customer_form(app: TestApp) {
         assert!(card.body.contains(needle), "{needle}\n{}", card.body);
     }
     // The projection holds them: the list engineer's filter helper finds the customer.
-    let found = db_schema::customers_with_custom(&app.db, &ScopeTerritories::All, "vip", "gold", 10)
-        .await
-        .unwrap();
+    let found =
+        db_schema::customers_with_custom(&app.db, &ScopeTerritories::All, "vip", "gold", 10)
+            .await
+            .unwrap();
     assert_eq!(found, vec![id]);
-    let none = db_schema::customers_with_custom(&app.db, &ScopeTerritories::All, "vip", "silver", 10)
-        .await
-        .unwrap();
+    let none =
+        db_schema::customers_with_custom(&app.db, &ScopeTerritories::All, "vip", "silver", 10)
+            .await
+            .unwrap();
     assert!(none.is_empty());
     let other_scope = ScopeTerritories::Some(vec![app.seed.beijing]);
-    assert!(db_schema::customers_with_custom(&app.db, &other_scope, "vip", "gold", 10).await.unwrap().is_empty());
+    assert!(
+        db_schema::customers_with_custom(&app.db, &other_scope, "vip", "gold", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // The edit form shows the stored values; clearing an optional field removes it.
     let edit = office.get(&app, &format!("/customers/{id}/edit")).await;
-    assert!(edit.body.contains("value=\"100000.5\"") && edit.body.contains("<option value=\"gold\" selected>"));
+    assert!(
+        edit.body.contains("value=\"100000.5\"")
+            && edit.body.contains("<option value=\"gold\" selected>")
+    );
     let r = office
         .post(
             &app,
@@ -429,19 +530,40 @@ async fn custom_fields_of_each_type_in_the_customer_form(app: TestApp) {
             &customer_form(
                 "会员客户 Member Co",
                 &sh,
-                &[("tier", "A"), ("custom.erp_no", ""), ("custom.credit", "7"), ("custom.since", "2024-03-05"), ("custom.vip", "gold")],
+                &[
+                    ("tier", "A"),
+                    ("custom.erp_no", ""),
+                    ("custom.credit", "7"),
+                    ("custom.since", "2024-03-05"),
+                    ("custom.vip", "gold"),
+                ],
             ),
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let record = write::load_record(&app.db, id).await.unwrap();
-    assert_eq!(record["custom"], json!({"credit": "7", "since": "2024-03-05", "vip": "gold"}));
+    assert_eq!(
+        record["custom"],
+        json!({"credit": "7", "since": "2024-03-05", "vip": "gold"})
+    );
     // The history names the custom field by its label.
-    let history = office.get(&app, &format!("/customers/{id}?tab=history")).await;
-    assert!(history.body.contains("<span class=\"field\">信用额度</span>"), "{}", history.body);
+    let history = office
+        .get(&app, &format!("/customers/{id}?tab=history"))
+        .await;
+    assert!(
+        history
+            .body
+            .contains("<span class=\"field\">信用额度</span>"),
+        "{}",
+        history.body
+    );
     // Removing the required value is refused.
     let r = office
-        .post(&app, &format!("/customers/{id}"), &customer_form("会员客户 Member Co", &sh, &[("custom.since", "")]))
+        .post(
+            &app,
+            &format!("/customers/{id}"),
+            &customer_form("会员客户 Member Co", &sh, &[("custom.since", "")]),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     // Every server write is checked too, not only the form.
@@ -471,7 +593,11 @@ async fn inactive_entries_are_not_offered_but_stay_valid(app: TestApp) {
             &customer_form(
                 "锡卡客户 Tin Co",
                 &sh,
-                &[("tier", "D"), ("custom.since", "2020-01-01"), ("custom.vip", "tin")],
+                &[
+                    ("tier", "D"),
+                    ("custom.since", "2020-01-01"),
+                    ("custom.vip", "tin"),
+                ],
             ),
         )
         .await;
@@ -479,10 +605,16 @@ async fn inactive_entries_are_not_offered_but_stay_valid(app: TestApp) {
     let id = DocId::parse(r.location().trim_start_matches("/customers/")).unwrap();
     // The admin retires tier D and the tin card.
     for (path, zh, en) in [
-        ("/admin/dictionary/customer_tier/entries/D", "D 级（潜在客户）", "D (prospect)"),
+        (
+            "/admin/dictionary/customer_tier/entries/D",
+            "D 级（潜在客户）",
+            "D (prospect)",
+        ),
         ("/admin/dictionary/vip_level/entries/tin", "锡卡", "Tin"),
     ] {
-        let r = admin.post(&app, path, &entry_form(zh, en, "40", false)).await;
+        let r = admin
+            .post(&app, path, &entry_form(zh, en, "40", false))
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     }
     // A new customer is not offered them...
@@ -493,7 +625,15 @@ async fn inactive_entries_are_not_offered_but_stay_valid(app: TestApp) {
         .post(
             &app,
             "/customers",
-            &customer_form("New Co", &sh, &[("tier", "D"), ("custom.since", "2020-01-01"), ("custom.vip", "tin")]),
+            &customer_form(
+                "New Co",
+                &sh,
+                &[
+                    ("tier", "D"),
+                    ("custom.since", "2020-01-01"),
+                    ("custom.vip", "tin"),
+                ],
+            ),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -501,9 +641,17 @@ async fn inactive_entries_are_not_offered_but_stay_valid(app: TestApp) {
     assert!(r.body.contains("会员: 不是可选的值"), "{}", r.body);
     // ...but the existing customer still shows and keeps them.
     let card = office.get(&app, &format!("/customers/{id}")).await;
-    assert!(card.body.contains("<dd>D 级（潜在客户）</dd>") && card.body.contains("<dd id=\"cf-vip\">锡卡</dd>"));
+    assert!(
+        card.body.contains("<dd>D 级（潜在客户）</dd>")
+            && card.body.contains("<dd id=\"cf-vip\">锡卡</dd>")
+    );
     let edit = office.get(&app, &format!("/customers/{id}/edit")).await;
-    assert!(edit.body.contains("<option value=\"D\" selected>D 级（潜在客户） (已停用)</option>"), "{}", edit.body);
+    assert!(
+        edit.body
+            .contains("<option value=\"D\" selected>D 级（潜在客户） (已停用)</option>"),
+        "{}",
+        edit.body
+    );
     assert!(edit.body.contains("<option value=\"tin\" selected>"));
     let r = office
         .post(
@@ -512,16 +660,28 @@ async fn inactive_entries_are_not_offered_but_stay_valid(app: TestApp) {
             &customer_form(
                 "锡卡客户 Tin Co (renamed)",
                 &sh,
-                &[("tier", "D"), ("custom.since", "2020-01-01"), ("custom.vip", "tin")],
+                &[
+                    ("tier", "D"),
+                    ("custom.since", "2020-01-01"),
+                    ("custom.vip", "tin"),
+                ],
             ),
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let record = write::load_record(&app.db, id).await.unwrap();
-    assert_eq!((record["tier"].as_str(), record["custom"]["vip"].as_str()), (Some("D"), Some("tin")));
+    assert_eq!(
+        (record["tier"].as_str(), record["custom"]["vip"].as_str()),
+        (Some("D"), Some("tin"))
+    );
     // The list filter offers every tier with its label.
     let list = office.get(&app, "/customers?tier=D").await;
-    assert!(list.body.contains("<option value=\"D\" selected>D 级（潜在客户）</option>"), "{}", list.body);
+    assert!(
+        list.body
+            .contains("<option value=\"D\" selected>D 级（潜在客户）</option>"),
+        "{}",
+        list.body
+    );
     assert!(list.body.contains("锡卡客户 Tin Co (renamed)"));
 }
 
@@ -530,14 +690,24 @@ async fn hostile_labels_render_inert(app: TestApp) {
     let script = "<script>alert(1)</script>";
     let img = "\"><img src=x onerror=alert(1)>";
     let r = admin
-        .post(&app, "/admin/dictionary", &[("key", "evil"), ("name_zh", script), ("name_en", img)])
+        .post(
+            &app,
+            "/admin/dictionary",
+            &[("key", "evil"), ("name_zh", script), ("name_en", img)],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let r = admin
         .post(
             &app,
             "/admin/dictionary/evil/entries",
-            &[("code", "x1"), ("label_zh", img), ("label_en", script), ("position", "1"), ("active", "1")],
+            &[
+                ("code", "x1"),
+                ("label_zh", img),
+                ("label_en", script),
+                ("position", "1"),
+                ("active", "1"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -565,7 +735,14 @@ async fn hostile_labels_render_inert(app: TestApp) {
         .post(
             &app,
             "/customers",
-            &customer_form("Evil Co", &sh, &[("custom.evil_choice", "x1"), ("custom.evil_text", "=cmd|' /C calc'!A0 <b>x</b>")]),
+            &customer_form(
+                "Evil Co",
+                &sh,
+                &[
+                    ("custom.evil_choice", "x1"),
+                    ("custom.evil_text", "=cmd|' /C calc'!A0 <b>x</b>"),
+                ],
+            ),
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -584,14 +761,26 @@ async fn hostile_labels_render_inert(app: TestApp) {
         assert!(!page.body.contains("<script>alert"), "{path}");
         assert!(!page.body.contains("<img src=x"), "{path}");
         assert!(!page.body.contains("<b>x</b>"), "{path}");
-        assert!(page.body.contains("&lt;script&gt;") || page.body.contains("&#60;script&#62;"), "{path}");
+        assert!(
+            page.body.contains("&lt;script&gt;") || page.body.contains("&#60;script&#62;"),
+            "{path}"
+        );
     }
 }
 
 /// `GET path` with a bearer token and extra headers: status, `ETag`, body.
-async fn get_with(app: &TestApp, path: &str, token: &str, headers: &[(&str, &str)]) -> (StatusCode, Option<String>, Vec<u8>) {
-    let stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port)).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+async fn get_with(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, Option<String>, Vec<u8>) {
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
     tokio::spawn(conn);
     let mut b = Request::builder()
         .method(Method::GET)
@@ -601,10 +790,23 @@ async fn get_with(app: &TestApp, path: &str, token: &str, headers: &[(&str, &str
     for (k, v) in headers {
         b = b.header(*k, *v);
     }
-    let resp = sender.send_request(b.body(Full::new(Bytes::new())).unwrap()).await.unwrap();
+    let resp = sender
+        .send_request(b.body(Full::new(Bytes::new())).unwrap())
+        .await
+        .unwrap();
     let status = resp.status();
-    let etag = resp.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+    let etag = resp
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
     (status, etag, body)
 }
 
@@ -615,12 +817,25 @@ async fn reference_endpoint_answers_304_when_unchanged(app: TestApp) {
     let etag = etag.unwrap();
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(etag, format!("\"{}\"", v["version"].as_str().unwrap()));
-    let tiers = v["lists"].as_array().unwrap().iter().find(|l| l["key"] == "customer_tier").unwrap();
-    assert_eq!(tiers["entries"][0], json!({"code": "A", "label_zh": "A 级（重点客户）", "label_en": "A (key account)", "position": 10, "active": true}));
+    let tiers = v["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["key"] == "customer_tier")
+        .unwrap();
+    assert_eq!(
+        tiers["entries"][0],
+        json!({"code": "A", "label_zh": "A 级（重点客户）", "label_en": "A (key account)", "position": 10, "active": true})
+    );
     assert_eq!(v["fields"], json!([]));
     // Unchanged: 304 without a body.
-    let (status, etag2, body) =
-        get_with(&app, "/api/v1/reference", &rep.access_token, &[("if-none-match", &etag)]).await;
+    let (status, etag2, body) = get_with(
+        &app,
+        "/api/v1/reference",
+        &rep.access_token,
+        &[("if-none-match", &etag)],
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     assert_eq!(etag2.as_deref(), Some(etag.as_str()));
     assert!(body.is_empty());
@@ -641,8 +856,13 @@ async fn reference_endpoint_answers_304_when_unchanged(app: TestApp) {
     )
     .await
     .unwrap();
-    let (status, etag3, body) =
-        get_with(&app, "/api/v1/reference", &rep.access_token, &[("if-none-match", &etag)]).await;
+    let (status, etag3, body) = get_with(
+        &app,
+        "/api/v1/reference",
+        &rep.access_token,
+        &[("if-none-match", &etag)],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_ne!(etag3.as_deref(), Some(etag.as_str()));
     let v: Value = serde_json::from_slice(&body).unwrap();
@@ -658,7 +878,9 @@ async fn reference_endpoint_answers_304_when_unchanged(app: TestApp) {
 
 async fn device_gets_reference_and_invalid_custom_values_are_compensated(app: TestApp) {
     // Definitions: a number and a choice.
-    db_schema::create_list(&app.db, "vip_level", "会员等级", "VIP level").await.unwrap();
+    db_schema::create_list(&app.db, "vip_level", "会员等级", "VIP level")
+        .await
+        .unwrap();
     for (code, active) in [("gold", true), ("tin", true)] {
         db_schema::add_entry(
             &app.db,
@@ -685,19 +907,31 @@ async fn device_gets_reference_and_invalid_custom_values_are_compensated(app: Te
         active: true,
         position: 1,
     };
-    db_schema::create_field(&app.db, &def("credit", FieldType::Number, None)).await.unwrap();
-    db_schema::create_field(&app.db, &def("vip", FieldType::Choice, Some("vip_level"))).await.unwrap();
+    db_schema::create_field(&app.db, &def("credit", FieldType::Number, None))
+        .await
+        .unwrap();
+    db_schema::create_field(&app.db, &def("vip", FieldType::Choice, Some("vip_level")))
+        .await
+        .unwrap();
     let id = DocId::new();
     let record = json!({"name": "设备客户 Device Co", "territory": app.seed.shanghai.to_string()});
-    write::server_create(&app.db, &app.state.hub, Kind::Customer, id, &record, None).await.unwrap();
+    write::server_create(&app.db, &app.state.hub, Kind::Customer, id, &record, None)
+        .await
+        .unwrap();
 
     // A real field client: the first sync brings the customer and the reference data.
     let home = tempfile::tempdir().unwrap();
     let client = FieldClient::open(home.path()).await.unwrap();
-    client.login(&app.address, "rep.sh", "demo", "测试手机 phone").await.unwrap();
+    client
+        .login(&app.address, "rep.sh", "demo", "测试手机 phone")
+        .await
+        .unwrap();
     client.sync_once().await.unwrap();
     let reference = client.reference().await.unwrap().expect("fetched by sync");
-    assert_eq!(reference.version, db_schema::reference(&app.db).await.unwrap().version);
+    assert_eq!(
+        reference.version,
+        db_schema::reference(&app.db).await.unwrap().version
+    );
     assert!(reference.field(Kind::Customer, "vip").is_some());
     assert!(!client.refresh_reference().await.unwrap(), "unchanged: 304");
     let cid = id.into();
@@ -710,7 +944,10 @@ async fn device_gets_reference_and_invalid_custom_values_are_compensated(app: Te
         .set_customer_fields(cid, &[("custom.credit".to_owned(), "0012.50".to_owned())])
         .await
         .unwrap();
-    assert_eq!(client.get_customer(cid).await.unwrap().custom["credit"], "12.5");
+    assert_eq!(
+        client.get_customer(cid).await.unwrap().custom["credit"],
+        "12.5"
+    );
 
     // The admin retires `tin` while the phone is offline with the old definitions; the phone
     // still offers it, the server compensates it and keeps the rest of the edit.
@@ -747,7 +984,10 @@ async fn device_gets_reference_and_invalid_custom_values_are_compensated(app: Te
     assert_eq!(on_server["custom"], json!({"credit": "12.5"}));
     assert_eq!(on_server["notes"], "离线备注 offline note");
     let notices = client.notices().await.unwrap();
-    let n = notices.iter().find(|n| n.kind == NoticeKind::Compensated).expect("a notice");
+    let n = notices
+        .iter()
+        .find(|n| n.kind == NoticeKind::Compensated)
+        .expect("a notice");
     assert!(n.message.contains("custom.vip"), "{}", n.message);
     let audit = audit::list(
         &app.db,
@@ -759,10 +999,24 @@ async fn device_gets_reference_and_invalid_custom_values_are_compensated(app: Te
     )
     .await
     .unwrap();
-    let compensated = audit.iter().find(|a| a.entry.verdict.as_deref() == Some("compensated")).unwrap();
+    let compensated = audit
+        .iter()
+        .find(|a| a.entry.verdict.as_deref() == Some("compensated"))
+        .unwrap();
     assert_eq!(compensated.entry.detail["restored"], json!(["custom.vip"]));
     // The sync brought the new definitions: now the device refuses `tin` itself.
-    assert!(!client.reference().await.unwrap().unwrap().list("vip_level").unwrap().entry("tin").unwrap().active);
+    assert!(
+        !client
+            .reference()
+            .await
+            .unwrap()
+            .unwrap()
+            .list("vip_level")
+            .unwrap()
+            .entry("tin")
+            .unwrap()
+            .active
+    );
     let refused = client
         .set_customer_fields(cid, &[("custom.vip".to_owned(), "tin".to_owned())])
         .await;
