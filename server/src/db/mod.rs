@@ -10,6 +10,7 @@ pub mod audit;
 pub mod customers_query;
 pub mod devices;
 pub mod documents;
+pub mod imports;
 pub mod territories;
 pub mod tokens;
 pub mod users;
