@@ -68,6 +68,9 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
         let local_addr = listener.local_addr().context("reading the bound address")?;
+        crate::import::recover_interrupted(&db, true)
+            .await
+            .context("marking interrupted imports failed")?;
         let state = AppState {
             db,
             jwt: Arc::new(jwt),
@@ -165,6 +168,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::router(state.clone()))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
+        // File uploads carry their own, larger limit.
+        .merge(crate::web::upload_router(state.clone()))
         .layer(axum::middleware::map_response(json_payload_too_large))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -622,9 +622,18 @@ pub struct RowPlan {
     pub patch: Patch,
 }
 
-/// Splits a list cell at commas, semicolons, `、`, `/` and line breaks (ASCII and full width).
+/// Splits a list cell at commas, semicolons, `、` and line breaks (ASCII and full width).
 pub fn split_list(s: &str) -> Vec<String> {
-    s.split([',', '，', ';', '；', '、', '/', '\n', '|'])
+    split_at(s, &[',', '，', ';', '；', '、', '\n'])
+}
+
+/// Splits a phone cell like a list, and also at `/` (`021-1234 5678/13800138000`).
+pub fn split_phones(s: &str) -> Vec<String> {
+    split_at(s, &[',', '，', ';', '；', '、', '\n', '/'])
+}
+
+fn split_at(s: &str, separators: &[char]) -> Vec<String> {
+    s.split(separators)
         .map(clean)
         .filter(|p| !p.is_empty())
         .map(str::to_owned)
@@ -691,7 +700,7 @@ pub fn plan_row(row_no: u32, cells: &[String], settings: &ImportSettings, lk: &L
             Target::Industry => p.industry = short(&mut problems),
             Target::Source => p.source = short(&mut problems),
             Target::Phones | Target::ContactPhone => {
-                let list = split_list(raw);
+                let list = split_phones(raw);
                 for ph in &list {
                     if PhoneNumber::parse(ph).is_err() {
                         problems.push(Problem::cell(i, "imp.err.phone", ph.clone()));

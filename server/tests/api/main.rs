@@ -15,6 +15,7 @@ mod cli;
 mod devices;
 mod documents;
 mod health;
+mod import;
 mod scope;
 mod storage;
 mod web;

@@ -185,6 +185,11 @@ fn protected_gets(id: DocId) -> Vec<String> {
         format!("/customers/{id}/edit"),
         "/visits".into(),
         "/admin/logins".into(),
+        "/import".into(),
+        format!("/import/{id}"),
+        format!("/import/{id}/status"),
+        format!("/import/{id}/errors.xlsx"),
+        format!("/import/{id}/errors.csv"),
     ]
 }
 
@@ -194,6 +199,10 @@ fn protected_posts(id: DocId) -> Vec<String> {
         "/lang".into(),
         "/customers".into(),
         format!("/customers/{id}"),
+        "/import/upload".into(),
+        format!("/import/{id}/preview"),
+        format!("/import/{id}/dry-run"),
+        format!("/import/{id}/run"),
     ]
 }
 
