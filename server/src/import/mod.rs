@@ -1,9 +1,10 @@
 //! Importing customers (and their contacts) from spreadsheets: reading `.xlsx`/`.csv` uploads
 //! ([`sheet`]), mapping columns to fields and checking rows ([`mapping`]), deciding and writing
 //! rows in batches through the document write path as a background job ([`run`]), and the error
-//! report of rejected rows ([`report`]). The back office's pages are in `web::import`; the SQL in
+//! report of rejected rows ([`report`]); `fieldcrm bench import` ([`bench`]). The back office's pages are in `web::import`; the SQL in
 //! `db::imports`. See `docs/decisions/0011-customer-import.md`.
 
+pub mod bench;
 pub mod mapping;
 pub mod report;
 pub mod run;

@@ -11,6 +11,7 @@ mod helpers;
 
 mod auth;
 mod browser;
+mod browser_import;
 mod cli;
 mod devices;
 mod documents;
