@@ -168,9 +168,9 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::router(state.clone()))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
-        // File uploads carry their own, larger limit.
-        .merge(crate::web::upload_router(state.clone()))
         .layer(axum::middleware::map_response(json_payload_too_large))
+        // File uploads carry their own, larger limit (and answer it in HTML).
+        .merge(crate::web::upload_router(state.clone()))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -528,6 +528,11 @@ pub fn problem_text(tr: Tr, headers: &[String], p: &Problem) -> String {
     }
 }
 
+/// 409: the job is running or finished.
+fn not_editable(tr: Tr) -> Response {
+    message(StatusCode::CONFLICT, tr.t("imp.err.not_editable").to_owned())
+}
+
 fn settings_errors(tr: Tr, errors: Vec<String>) -> Result<Response, WebError> {
     render(&PreviewPartial {
         tr,
@@ -548,6 +553,9 @@ pub async fn preview(
 ) -> Result<Response, WebError> {
     let job = own_job(&state, &user, &id).await?;
     let tr = Tr(user.lang);
+    if !editable(&job) {
+        return Ok(not_editable(tr));
+    }
     let settings = match read_settings(&state, &user, &job, &form).await? {
         Ok(s) => s,
         Err(errors) => return settings_errors(tr, errors),
@@ -622,14 +630,14 @@ async fn start(
 ) -> Result<Response, WebError> {
     let job = own_job(&state, &user, &id).await?;
     let tr = Tr(user.lang);
+    if !editable(&job) {
+        return Ok(not_editable(tr));
+    }
     if let Err(errors) = read_settings(&state, &user, &job, &form).await? {
         return settings_errors(tr, errors);
     }
     if !imports::start_run(&state.db, job.id, dry_run, engine::runner_id()).await? {
-        return Ok(message(
-            StatusCode::CONFLICT,
-            tr.t("imp.err.not_editable").to_owned(),
-        ));
+        return Ok(not_editable(tr));
     }
     let job = imports::get(&state.db, job.id).await?.ok_or(WebError::NotFound)?;
     let run_user = RunUser {
