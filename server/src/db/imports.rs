@@ -572,7 +572,10 @@ mod tests {
         let (id, user) = job(&db, "u").await;
         assert_eq!(file_data(&db, id).await.unwrap(), b"name\nA\n");
         assert!(start_run(&db, id, true, "me").await.unwrap());
-        assert!(!start_run(&db, id, false, "me").await.unwrap(), "already running");
+        assert!(
+            !start_run(&db, id, false, "me").await.unwrap(),
+            "already running"
+        );
         assert!(!save_settings(&db, id, "{}").await.unwrap());
         let counts = Counts {
             done: 1,
@@ -584,10 +587,17 @@ mod tests {
             cells: "[\"A\"]".into(),
             reasons: "[]".into(),
         };
-        progress(&db, id, &[reject.clone()], &counts).await.unwrap();
-        finish(&db, id, JobStatus::Checked, "", false).await.unwrap();
+        progress(&db, id, std::slice::from_ref(&reject), &counts)
+            .await
+            .unwrap();
+        finish(&db, id, JobStatus::Checked, "", false)
+            .await
+            .unwrap();
         let j = get(&db, id).await.unwrap().unwrap();
-        assert_eq!((j.status, j.dry_run, j.counts), (JobStatus::Checked, true, counts));
+        assert_eq!(
+            (j.status, j.dry_run, j.counts),
+            (JobStatus::Checked, true, counts)
+        );
         assert_eq!(rejects(&db, id, 10).await.unwrap(), vec![reject]);
         // The real run starts from scratch, then the job is final and the file gone.
         assert!(start_run(&db, id, false, "me").await.unwrap());
@@ -605,9 +615,17 @@ mod tests {
         let (id, _) = job(&db, "u").await;
         assert!(start_run(&db, id, false, "old-process").await.unwrap());
         // A live runner's job is left alone; a dead one's is failed.
-        assert_eq!(fail_interrupted(&db, "old-process", true, 0, "x").await.unwrap(), 0);
+        assert_eq!(
+            fail_interrupted(&db, "old-process", true, 0, "x")
+                .await
+                .unwrap(),
+            0
+        );
         assert_eq!(fail_interrupted(&db, "me", false, 0, "x").await.unwrap(), 0);
-        assert_eq!(fail_interrupted(&db, "me", true, 0, "gone").await.unwrap(), 1);
+        assert_eq!(
+            fail_interrupted(&db, "me", true, 0, "gone").await.unwrap(),
+            1
+        );
         let j = get(&db, id).await.unwrap().unwrap();
         assert_eq!((j.status, j.error.as_str()), (JobStatus::Failed, "gone"));
         // A stale heartbeat counts whoever runs it.
@@ -615,7 +633,15 @@ mod tests {
         assert!(start_run(&db, id2, true, "me").await.unwrap());
         assert_eq!(fail_interrupted(&db, "me", true, 0, "x").await.unwrap(), 0);
         let stale = now_ms() + 1;
-        assert_eq!(fail_interrupted(&db, "me", false, stale, "x").await.unwrap(), 1);
-        assert_eq!(get(&db, id2).await.unwrap().unwrap().status, JobStatus::Failed);
+        assert_eq!(
+            fail_interrupted(&db, "me", false, stale, "x")
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            get(&db, id2).await.unwrap().unwrap().status,
+            JobStatus::Failed
+        );
     }
 }

@@ -40,7 +40,15 @@ pub struct BenchImportArgs {
 }
 
 const HEADERS: [&str; 9] = [
-    "客户编码", "客户名称", "电话", "邮箱", "区域", "联系人", "职务", "等级", "备注",
+    "客户编码",
+    "客户名称",
+    "电话",
+    "邮箱",
+    "区域",
+    "联系人",
+    "职务",
+    "等级",
+    "备注",
 ];
 
 fn row(i: usize, tier: &str) -> [String; 9] {
@@ -144,14 +152,19 @@ pub async fn run(args: BenchImportArgs) -> anyhow::Result<()> {
     let (read_s, dry_s, dry) = timed_run(&db, &hub, user, &file, OnMatch::Skip, true).await?;
     let (_, create_s, created) = timed_run(&db, &hub, user, &file, OnMatch::Skip, false).await?;
     let changed = generate(args.rows, "B", &args.format)?;
-    let (_, update_s, updated) = timed_run(&db, &hub, user, &changed, OnMatch::Update, false).await?;
+    let (_, update_s, updated) =
+        timed_run(&db, &hub, user, &changed, OnMatch::Update, false).await?;
     let stored = documents::count(&db, fieldcrm_core::document::Kind::Customer).await?;
     anyhow::ensure!(
         created.created == i64::try_from(args.rows)? && updated.updated == created.created,
         "unexpected counts: {created:?} / {updated:?}"
     );
     let rate = |s: f64| if s > 0.0 { args.rows as f64 / s } else { 0.0 };
-    let backend = if url.starts_with("postgres") { "postgres" } else { "sqlite" };
+    let backend = if url.starts_with("postgres") {
+        "postgres"
+    } else {
+        "sqlite"
+    };
     if args.json {
         println!(
             "{}",
@@ -165,11 +178,25 @@ pub async fn run(args: BenchImportArgs) -> anyhow::Result<()> {
             })
         );
     } else {
-        println!("import benchmark: {} rows, {} ({} bytes), {backend}", args.rows, args.format, file.len());
+        println!(
+            "import benchmark: {} rows, {} ({} bytes), {backend}",
+            args.rows,
+            args.format,
+            file.len()
+        );
         println!("  read the file         {read_s:>8.2} s");
-        println!("  dry run               {dry_s:>8.2} s  ({} would be created)", dry.created);
-        println!("  import (all new)      {create_s:>8.2} s  {:>8.0} rows/s", rate(create_s));
-        println!("  re-import (all match) {update_s:>8.2} s  {:>8.0} rows/s", rate(update_s));
+        println!(
+            "  dry run               {dry_s:>8.2} s  ({} would be created)",
+            dry.created
+        );
+        println!(
+            "  import (all new)      {create_s:>8.2} s  {:>8.0} rows/s",
+            rate(create_s)
+        );
+        println!(
+            "  re-import (all match) {update_s:>8.2} s  {:>8.0} rows/s",
+            rate(update_s)
+        );
         println!("  customers stored      {stored:>8}");
     }
     db.close().await;

@@ -165,27 +165,68 @@ const ALIASES: &[(Target, &[&str])] = &[
     (
         Target::Code,
         &[
-            "客户编码", "编码", "客户编号", "编号", "客户代码", "代码", "code", "customercode",
-            "customerno", "customernumber", "customerid", "accountnumber",
+            "客户编码",
+            "编码",
+            "客户编号",
+            "编号",
+            "客户代码",
+            "代码",
+            "code",
+            "customercode",
+            "customerno",
+            "customernumber",
+            "customerid",
+            "accountnumber",
         ],
     ),
     (
         Target::Name,
         &[
-            "客户名称", "名称", "客户名", "客户", "公司名称", "公司", "企业名称", "单位名称",
-            "客户姓名", "name", "customername", "customer", "company", "companyname",
+            "客户名称",
+            "名称",
+            "客户名",
+            "客户",
+            "公司名称",
+            "公司",
+            "企业名称",
+            "单位名称",
+            "客户姓名",
+            "name",
+            "customername",
+            "customer",
+            "company",
+            "companyname",
             "accountname",
         ],
     ),
     (
         Target::Kind,
-        &["类型", "客户类型", "客户性质", "kind", "type", "customertype"],
+        &[
+            "类型",
+            "客户类型",
+            "客户性质",
+            "kind",
+            "type",
+            "customertype",
+        ],
     ),
     (
         Target::Tier,
-        &["等级", "客户等级", "级别", "客户级别", "tier", "level", "grade", "rating"],
+        &[
+            "等级",
+            "客户等级",
+            "级别",
+            "客户级别",
+            "tier",
+            "level",
+            "grade",
+            "rating",
+        ],
     ),
-    (Target::Industry, &["行业", "所属行业", "industry", "sector"]),
+    (
+        Target::Industry,
+        &["行业", "所属行业", "industry", "sector"],
+    ),
     (
         Target::Source,
         &["来源", "客户来源", "source", "leadsource", "channel"],
@@ -193,16 +234,41 @@ const ALIASES: &[(Target, &[&str])] = &[
     (
         Target::Phones,
         &[
-            "电话", "手机", "手机号", "手机号码", "联系电话", "座机", "固话", "电话号码",
-            "客户电话", "phone", "phones", "mobile", "tel", "telephone", "phonenumber", "cell",
+            "电话",
+            "手机",
+            "手机号",
+            "手机号码",
+            "联系电话",
+            "座机",
+            "固话",
+            "电话号码",
+            "客户电话",
+            "phone",
+            "phones",
+            "mobile",
+            "tel",
+            "telephone",
+            "phonenumber",
+            "cell",
             "mobilephone",
         ],
     ),
     (
         Target::Email,
-        &["邮箱", "电子邮箱", "电子邮件", "邮件", "email", "mail", "emailaddress"],
+        &[
+            "邮箱",
+            "电子邮箱",
+            "电子邮件",
+            "邮件",
+            "email",
+            "mail",
+            "emailaddress",
+        ],
     ),
-    (Target::Province, &["省", "省份", "所在省份", "province", "state"]),
+    (
+        Target::Province,
+        &["省", "省份", "所在省份", "province", "state"],
+    ),
     (Target::City, &["市", "城市", "所在城市", "city", "town"]),
     (
         Target::District,
@@ -211,39 +277,104 @@ const ALIASES: &[(Target, &[&str])] = &[
     (
         Target::Street,
         &[
-            "地址", "详细地址", "街道", "街道地址", "通讯地址", "address", "street",
+            "地址",
+            "详细地址",
+            "街道",
+            "街道地址",
+            "通讯地址",
+            "address",
+            "street",
             "streetaddress",
         ],
     ),
-    (Target::Zip, &["邮编", "邮政编码", "zip", "zipcode", "postalcode", "postcode"]),
+    (
+        Target::Zip,
+        &[
+            "邮编",
+            "邮政编码",
+            "zip",
+            "zipcode",
+            "postalcode",
+            "postcode",
+        ],
+    ),
     (Target::Tags, &["标签", "客户标签", "tags", "tag", "labels"]),
     (
         Target::Notes,
-        &["备注", "说明", "描述", "notes", "note", "remarks", "comment", "comments", "description"],
+        &[
+            "备注",
+            "说明",
+            "描述",
+            "notes",
+            "note",
+            "remarks",
+            "comment",
+            "comments",
+            "description",
+        ],
     ),
     (
         Target::Territory,
-        &["区域", "销售区域", "片区", "所属区域", "territory", "region", "salesterritory", "area"],
+        &[
+            "区域",
+            "销售区域",
+            "片区",
+            "所属区域",
+            "territory",
+            "region",
+            "salesterritory",
+            "area",
+        ],
     ),
     (
         Target::Owner,
         &[
-            "负责人", "业务员", "客户经理", "销售", "所属销售", "负责人账号", "owner", "salesrep",
-            "rep", "accountmanager", "ownerusername", "accountowner",
+            "负责人",
+            "业务员",
+            "客户经理",
+            "销售",
+            "所属销售",
+            "负责人账号",
+            "owner",
+            "salesrep",
+            "rep",
+            "accountmanager",
+            "ownerusername",
+            "accountowner",
         ],
     ),
     (
         Target::ContactName,
-        &["联系人", "联系人姓名", "联系人名称", "contact", "contactname", "contactperson"],
+        &[
+            "联系人",
+            "联系人姓名",
+            "联系人名称",
+            "contact",
+            "contactname",
+            "contactperson",
+        ],
     ),
     (
         Target::ContactTitle,
-        &["职务", "职位", "联系人职务", "联系人职位", "title", "jobtitle", "position", "contacttitle"],
+        &[
+            "职务",
+            "职位",
+            "联系人职务",
+            "联系人职位",
+            "title",
+            "jobtitle",
+            "position",
+            "contacttitle",
+        ],
     ),
     (
         Target::ContactPhone,
         &[
-            "联系人电话", "联系人手机", "联系人手机号", "contactphone", "contactmobile",
+            "联系人电话",
+            "联系人手机",
+            "联系人手机号",
+            "contactphone",
+            "contactmobile",
             "contacttel",
         ],
     ),
@@ -257,9 +388,16 @@ const ALIASES: &[(Target, &[&str])] = &[
 /// "(必填)"/"(required)" markers.
 pub fn normalize_header(h: &str) -> String {
     let lower = clean(h).to_lowercase();
-    let stripped = ["（必填）", "(必填)", "(required)", "（选填）", "(选填)", "(optional)"]
-        .iter()
-        .fold(lower, |s, m| s.replace(m, ""));
+    let stripped = [
+        "（必填）",
+        "(必填)",
+        "(required)",
+        "（选填）",
+        "(选填)",
+        "(optional)",
+    ]
+    .iter()
+    .fold(lower, |s, m| s.replace(m, ""));
     stripped
         .chars()
         .filter(|c| !c.is_whitespace() && !"*＊:：_-.·/\\()（）[]【】#".contains(*c))
@@ -380,7 +518,8 @@ impl ImportSettings {
             }
         }
         let has = |t: Target| self.columns.contains(&t);
-        if !has(Target::Name) && !(self.match_by != MatchBy::None && self.on_match == OnMatch::Update) {
+        let update_only = self.match_by != MatchBy::None && self.on_match == OnMatch::Update;
+        if !has(Target::Name) && !update_only {
             out.push("imp.set.no_name");
         }
         let needed = match self.match_by {
@@ -753,10 +892,11 @@ pub fn plan_row(row_no: u32, cells: &[String], settings: &ImportSettings, lk: &L
                 Some(u) => p.owner = Some(*u),
                 None => problems.push(Problem::cell(i, "imp.err.owner_unknown", raw)),
             },
-            Target::ContactName => match short(&mut problems) {
-                Some(n) => contact.name = n,
-                None => {}
-            },
+            Target::ContactName => {
+                if let Some(n) = short(&mut problems) {
+                    contact.name = n;
+                }
+            }
             Target::ContactTitle => {
                 if let Some(t) = short(&mut problems) {
                     contact.title = t;
@@ -775,7 +915,8 @@ pub fn plan_row(row_no: u32, cells: &[String], settings: &ImportSettings, lk: &L
             p.notes = Some(text);
         }
     }
-    let has_contact = !contact.title.is_empty() || !contact.phones.is_empty() || !contact.email.is_empty();
+    let has_contact =
+        !contact.title.is_empty() || !contact.phones.is_empty() || !contact.email.is_empty();
     if !contact.name.is_empty() {
         p.contact = Some(contact);
     } else if has_contact {
@@ -812,8 +953,19 @@ mod tests {
     #[test]
     fn suggestions_in_chinese_and_english() {
         let headers: Vec<String> = [
-            "客户名称", "电话", "手机", "E-mail", "Customer Code", "区域", "负责人", "联系人",
-            "职务", "联系人电话", "备注（选填）", "*名称", "whatever",
+            "客户名称",
+            "电话",
+            "手机",
+            "E-mail",
+            "Customer Code",
+            "区域",
+            "负责人",
+            "联系人",
+            "职务",
+            "联系人电话",
+            "备注（选填）",
+            "*名称",
+            "whatever",
         ]
         .iter()
         .map(|s| (*s).to_owned())
@@ -823,8 +975,19 @@ mod tests {
         assert_eq!(
             s,
             vec![
-                T::Name, T::Phones, T::Phones, T::Email, T::Code, T::Territory, T::Owner,
-                T::ContactName, T::ContactTitle, T::ContactPhone, T::Notes, T::Ignore, T::Ignore
+                T::Name,
+                T::Phones,
+                T::Phones,
+                T::Email,
+                T::Code,
+                T::Territory,
+                T::Owner,
+                T::ContactName,
+                T::ContactTitle,
+                T::ContactPhone,
+                T::Notes,
+                T::Ignore,
+                T::Ignore
             ]
         );
         assert_eq!(suggest("Name"), T::Name);
@@ -855,8 +1018,15 @@ mod tests {
         use Target as T;
         let settings = ImportSettings {
             columns: vec![
-                T::Name, T::Phones, T::Email, T::Territory, T::Kind, T::Tags, T::ContactName,
-                T::ContactPhone, T::Owner,
+                T::Name,
+                T::Phones,
+                T::Email,
+                T::Territory,
+                T::Kind,
+                T::Tags,
+                T::ContactName,
+                T::ContactPhone,
+                T::Owner,
             ],
             match_by: MatchBy::Phone,
             on_match: OnMatch::Update,
@@ -865,7 +1035,17 @@ mod tests {
         let row = |c: &[&str]| c.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         let ok = plan_row(
             2,
-            &row(&[" 甲公司 ", "021-5555 1234；13800138000", "a@b.cn", "上海", "个人", "VIP、重点", "张三", "139 0000 0000", "rep.sh"]),
+            &row(&[
+                " 甲公司 ",
+                "021-5555 1234；13800138000",
+                "a@b.cn",
+                "上海",
+                "个人",
+                "VIP、重点",
+                "张三",
+                "139 0000 0000",
+                "rep.sh",
+            ]),
             &settings,
             &lk,
         );
@@ -876,17 +1056,33 @@ mod tests {
         assert_eq!(ok.patch.tags, vec!["VIP", "重点"]);
         assert_eq!(ok.patch.territory, Some(sh));
         assert!(ok.patch.owner.is_some());
-        assert_eq!(ok.patch.keys(MatchBy::Phone), vec!["02155551234", "13800138000"]);
+        assert_eq!(
+            ok.patch.keys(MatchBy::Phone),
+            vec!["02155551234", "13800138000"]
+        );
         assert_eq!(ok.values[1], "021-5555 1234, 13800138000");
 
         let bad = plan_row(
             3,
-            &row(&["乙", "abc", "not-an-email", "北京", "robot", "", "", "139 0000 0000", "nobody"]),
+            &row(&[
+                "乙",
+                "abc",
+                "not-an-email",
+                "北京",
+                "robot",
+                "",
+                "",
+                "139 0000 0000",
+                "nobody",
+            ]),
             &settings,
             &lk,
         );
-        let keys: Vec<(&str, Option<usize>)> =
-            bad.problems.iter().map(|p| (p.key.as_str(), p.column)).collect();
+        let keys: Vec<(&str, Option<usize>)> = bad
+            .problems
+            .iter()
+            .map(|p| (p.key.as_str(), p.column))
+            .collect();
         assert_eq!(
             keys,
             vec![
@@ -928,7 +1124,11 @@ mod tests {
         assert_eq!(c.email, "keep@x.cn");
         assert_eq!(c.phones, vec!["021-5555 1234", "13800138000"]);
         assert_eq!(c.tags, vec!["A", "B"]);
-        assert_eq!(c.contacts.len(), 1, "same contact name: merged, not duplicated");
+        assert_eq!(
+            c.contacts.len(),
+            1,
+            "same contact name: merged, not duplicated"
+        );
         assert!(c.contacts[0].primary);
     }
 }

@@ -68,7 +68,11 @@ pub struct Context {
 
 impl Context {
     /// Loads the territories, enabled users and the user's scope.
-    pub async fn load(db: &Db, user: RunUser, settings: ImportSettings) -> Result<Context, DbError> {
+    pub async fn load(
+        db: &Db,
+        user: RunUser,
+        settings: ImportSettings,
+    ) -> Result<Context, DbError> {
         let scope = territories::scope_territories(db, user.id, user.role).await?;
         let territories = territories::list(db)
             .await?
@@ -261,7 +265,11 @@ async fn decide(
         .iter()
         .map(|r| mapping::plan_row(r.row_no, &r.cells, s, &ctx.lookups))
         .collect();
-    let clean: Vec<RowPlan> = plans.iter().filter(|p| p.problems.is_empty()).cloned().collect();
+    let clean: Vec<RowPlan> = plans
+        .iter()
+        .filter(|p| p.problems.is_empty())
+        .cloned()
+        .collect();
     dedupe.look_up(db, s.match_by, &clean).await?;
     let mut pending = Pending::default();
     let mut out = Vec::with_capacity(plans.len());
@@ -392,8 +400,8 @@ fn decide_row(
 }
 
 fn apply_patches(value: &mut serde_json::Value, patches: &[Patch]) -> Result<(), WriteError> {
-    let mut c: Customer = serde_json::from_value(value.clone())
-        .map_err(|e| WriteError::Invalid(e.to_string()))?;
+    let mut c: Customer =
+        serde_json::from_value(value.clone()).map_err(|e| WriteError::Invalid(e.to_string()))?;
     for p in patches {
         p.apply(&mut c);
     }
@@ -470,7 +478,8 @@ async fn execute(
             edits.push((id, Box::new(move |v| apply_patches(v, &patches))));
             rows_of.push(rows);
         }
-        let result = write::server_update_many(db, hub, edits, Some(user.id), "import.update").await?;
+        let result =
+            write::server_update_many(db, hub, edits, Some(user.id), "import.update").await?;
         for (r, rows) in result.results.into_iter().zip(rows_of) {
             if let Err(e) = r {
                 refuse(decided, &rows, e.to_string());

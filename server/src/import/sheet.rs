@@ -192,7 +192,10 @@ fn read_workbook(bytes: &[u8]) -> Result<Vec<(u32, Vec<String>)>, SheetError> {
                 (no, cells)
             })
             .collect();
-        if rows.iter().any(|(_, c)| c.iter().any(|v| !v.trim().is_empty())) {
+        if rows
+            .iter()
+            .any(|(_, c)| c.iter().any(|v| !v.trim().is_empty()))
+        {
             return Ok(rows);
         }
     }
@@ -234,7 +237,9 @@ fn excel_date(serial: f64) -> String {
     if secs == 0 {
         date.format("%Y-%m-%d").to_string()
     } else {
-        let t = date.and_hms_opt(0, 0, 0).map(|t| t + chrono::Duration::seconds(secs));
+        let t = date
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t + chrono::Duration::seconds(secs));
         t.map_or_else(
             || float_text(serial),
             |t| t.format("%Y-%m-%d %H:%M").to_string(),

@@ -486,7 +486,9 @@ pub async fn server_update_many(
 ) -> Result<UpdateMany, WriteError> {
     let mut seen = std::collections::HashSet::new();
     if let Some((id, _)) = edits.iter().find(|(id, _)| !seen.insert(*id)) {
-        return Err(WriteError::Invalid(format!("document {id} edited twice in one batch")));
+        return Err(WriteError::Invalid(format!(
+            "document {id} edited twice in one batch"
+        )));
     }
     let mut w = documents::begin_write(db).await?;
     let mut results = Vec::with_capacity(edits.len());
@@ -601,7 +603,9 @@ async fn update_in(
     }
     Ok(Some(Applied {
         kind,
-        paths: document::changed_paths(&before, &typed).into_iter().collect(),
+        paths: document::changed_paths(&before, &typed)
+            .into_iter()
+            .collect(),
     }))
 }
 

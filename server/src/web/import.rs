@@ -21,8 +21,8 @@ use super::session::WebUser;
 use super::{Shell, WebError, fmt_ms, is_htmx, render};
 use crate::auth::permissions::Permission;
 use crate::db::imports::{self, Job, JobId, JobStatus, NewJob};
-use crate::db::territories::{self, Territory};
 use crate::db::now_ms;
+use crate::db::territories::{self, Territory};
 use crate::import::mapping::{ImportSettings, MatchBy, OnMatch, Problem, Target};
 use crate::import::report::{self, ReportRow};
 use crate::import::run::{self, Action, Context, RunUser};
@@ -259,7 +259,9 @@ fn upload_error(tr: Tr, status: StatusCode, key: &str) -> Response {
 async fn own_job(state: &AppState, user: &WebUser, id: &str) -> Result<Job, WebError> {
     user.require(Permission::CustomersImport)?;
     let id = JobId::parse(id).ok_or(WebError::NotFound)?;
-    let job = imports::get(&state.db, id).await?.ok_or(WebError::NotFound)?;
+    let job = imports::get(&state.db, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
     if job.user_id != user.user_id && user.role != Role::Admin {
         return Err(WebError::NotFound);
     }
@@ -316,7 +318,10 @@ fn status_view(tr: Tr, j: &Job) -> StatusView {
         status_class,
         running: j.status == JobStatus::Running,
         dry_run: j.dry_run,
-        finished: matches!(j.status, JobStatus::Checked | JobStatus::Done | JobStatus::Failed),
+        finished: matches!(
+            j.status,
+            JobStatus::Checked | JobStatus::Done | JobStatus::Failed
+        ),
         total: j.total_rows,
         done: j.counts.done,
         percent: if j.total_rows > 0 {
@@ -384,7 +389,9 @@ pub async fn job_page(
 ) -> Result<Response, WebError> {
     let job = own_job(&state, &user, &id).await?;
     engine::recover_interrupted(&state.db, false).await?;
-    let job = imports::get(&state.db, job.id).await?.ok_or(WebError::NotFound)?;
+    let job = imports::get(&state.db, job.id)
+        .await?
+        .ok_or(WebError::NotFound)?;
     let tr = Tr(user.lang);
     let headers = headers_of(&job);
     let can_edit = editable(&job);
@@ -448,14 +455,14 @@ async fn read_settings(
     form: &[(String, String)],
 ) -> Result<Result<ImportSettings, Vec<String>>, WebError> {
     let tr = Tr(user.lang);
-    let values: HashMap<&str, &str> = form
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let values: HashMap<&str, &str> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let width = headers_of(job).len();
     let mut columns = Vec::with_capacity(width);
     for i in 0..width {
-        let v = values.get(format!("col_{i}").as_str()).copied().unwrap_or("ignore");
+        let v = values
+            .get(format!("col_{i}").as_str())
+            .copied()
+            .unwrap_or("ignore");
         columns.push(Target::parse(v).ok_or_else(|| WebError::BadRequest("column".into()))?);
     }
     let match_by = MatchBy::parse(values.get("match_by").copied().unwrap_or("none"))
@@ -467,7 +474,9 @@ async fn read_settings(
     };
     let default_territory = match values.get("territory").map(|t| t.trim()) {
         None | Some("") => None,
-        Some(t) => Some(TerritoryId::parse(t).map_err(|_| WebError::BadRequest("territory".into()))?),
+        Some(t) => {
+            Some(TerritoryId::parse(t).map_err(|_| WebError::BadRequest("territory".into()))?)
+        }
     };
     let settings = ImportSettings {
         columns,
@@ -475,7 +484,11 @@ async fn read_settings(
         on_match,
         default_territory,
     };
-    let mut errors: Vec<String> = settings.check().iter().map(|k| tr.t(k).to_owned()).collect();
+    let mut errors: Vec<String> = settings
+        .check()
+        .iter()
+        .map(|k| tr.t(k).to_owned())
+        .collect();
     if let Some(t) = default_territory {
         let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
         if !scope.contains(t) {
@@ -530,7 +543,10 @@ pub fn problem_text(tr: Tr, headers: &[String], p: &Problem) -> String {
 
 /// 409: the job is running or finished.
 fn not_editable(tr: Tr) -> Response {
-    message(StatusCode::CONFLICT, tr.t("imp.err.not_editable").to_owned())
+    message(
+        StatusCode::CONFLICT,
+        tr.t("imp.err.not_editable").to_owned(),
+    )
 }
 
 fn settings_errors(tr: Tr, errors: Vec<String>) -> Result<Response, WebError> {
@@ -614,7 +630,12 @@ pub async fn preview(
         errors: Vec::new(),
         columns: mapped
             .iter()
-            .map(|i| (header_label(&headers, *i), tr.t(settings.columns[*i].label_key())))
+            .map(|i| {
+                (
+                    header_label(&headers, *i),
+                    tr.t(settings.columns[*i].label_key()),
+                )
+            })
             .collect(),
         rows,
         total: job.total_rows,
@@ -639,7 +660,9 @@ async fn start(
     if !imports::start_run(&state.db, job.id, dry_run, engine::runner_id()).await? {
         return Ok(not_editable(tr));
     }
-    let job = imports::get(&state.db, job.id).await?.ok_or(WebError::NotFound)?;
+    let job = imports::get(&state.db, job.id)
+        .await?
+        .ok_or(WebError::NotFound)?;
     let run_user = RunUser {
         id: user.user_id,
         role: user.role,
@@ -688,7 +711,9 @@ pub async fn status(
     if job.status == JobStatus::Running {
         engine::recover_interrupted(&state.db, false).await?;
     }
-    let job = imports::get(&state.db, job.id).await?.ok_or(WebError::NotFound)?;
+    let job = imports::get(&state.db, job.id)
+        .await?
+        .ok_or(WebError::NotFound)?;
     let tr = Tr(user.lang);
     render(&StatusPartial {
         tr,
@@ -698,8 +723,12 @@ pub async fn status(
 
 async fn report_rows(state: &AppState, tr: Tr, job: &Job) -> Result<Vec<ReportRow>, WebError> {
     let headers = headers_of(job);
-    let rejects = imports::rejects(&state.db, job.id, i64::try_from(sheet::MAX_ROWS).unwrap_or(i64::MAX))
-        .await?;
+    let rejects = imports::rejects(
+        &state.db,
+        job.id,
+        i64::try_from(sheet::MAX_ROWS).unwrap_or(i64::MAX),
+    )
+    .await?;
     Ok(rejects
         .into_iter()
         .map(|r| {
@@ -720,7 +749,10 @@ fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response 
     (
         [
             (CONTENT_TYPE, content_type.to_owned()),
-            (CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
         ],
         bytes,
     )
@@ -770,7 +802,11 @@ pub async fn errors_csv(
         &rows,
     )
     .map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(download(bytes, "text/csv; charset=utf-8", "import-errors.csv"))
+    Ok(download(
+        bytes,
+        "text/csv; charset=utf-8",
+        "import-errors.csv",
+    ))
 }
 
 /// (key, zh-CN, English): the import pages' messages, row problems included.
@@ -807,15 +843,27 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("imp.samples", "示例数据", "Sample values"),
     ("imp.target", "导入为", "Import as"),
     ("imp.rules", "查重规则", "Duplicate rules"),
-    ("imp.match_by", "按以下字段匹配已有客户", "Match existing customers by"),
+    (
+        "imp.match_by",
+        "按以下字段匹配已有客户",
+        "Match existing customers by",
+    ),
     ("imp.match.code", "客户编码", "Customer code"),
     ("imp.match.phone", "电话", "Phone"),
     ("imp.match.name", "客户名称", "Name"),
-    ("imp.match.none", "不匹配（全部新建）", "Don't match (create all)"),
+    (
+        "imp.match.none",
+        "不匹配（全部新建）",
+        "Don't match (create all)",
+    ),
     ("imp.on_match", "匹配到时", "When a row matches"),
     ("imp.on.update", "更新该客户", "Update the customer"),
     ("imp.on.skip", "跳过该行", "Skip the row"),
-    ("imp.default_territory", "默认区域（行中未填写区域时）", "Default territory (rows without one)"),
+    (
+        "imp.default_territory",
+        "默认区域（行中未填写区域时）",
+        "Default territory (rows without one)",
+    ),
     ("imp.no_default", "无", "None"),
     ("imp.preview_button", "预览", "Preview"),
     ("imp.dry_run_button", "试运行", "Dry run"),
@@ -826,20 +874,36 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Rows are taken in file order: a row repeating an earlier one matches the customer that row created. Empty cells never clear a value; phones, tags and contacts are merged.",
     ),
     ("imp.preview", "预览（前 20 行）", "Preview (first 20 rows)"),
-    ("imp.preview_total", "文件共有数据行", "Data rows in the file"),
+    (
+        "imp.preview_total",
+        "文件共有数据行",
+        "Data rows in the file",
+    ),
     ("imp.row", "行", "Row"),
     ("imp.action", "结果", "Outcome"),
     ("imp.act.create", "新建", "Create"),
     ("imp.act.update", "更新", "Update"),
     ("imp.act.skip", "跳过", "Skip"),
     ("imp.act.reject", "拒绝", "Reject"),
-    ("imp.settings_errors", "请先修正字段对应：", "Fix the mapping first:"),
+    (
+        "imp.settings_errors",
+        "请先修正字段对应：",
+        "Fix the mapping first:",
+    ),
     ("imp.progress", "进度", "Progress"),
     ("imp.started", "开始时间", "Started"),
     ("imp.finished", "结束时间", "Finished"),
-    ("imp.dry_result", "试运行结果（未写入任何数据）", "Dry run result (nothing was written)"),
+    (
+        "imp.dry_result",
+        "试运行结果（未写入任何数据）",
+        "Dry run result (nothing was written)",
+    ),
     ("imp.result", "导入结果", "Import result"),
-    ("imp.error_report", "下载错误报告", "Download the error report"),
+    (
+        "imp.error_report",
+        "下载错误报告",
+        "Download the error report",
+    ),
     ("imp.error", "错误", "Error"),
     ("imp.st.draft", "待对应字段", "Mapping"),
     ("imp.st.dry_running", "试运行中", "Dry run running"),
@@ -849,36 +913,148 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("imp.st.failed", "失败", "Failed"),
     ("imp.rep.row", "行号", "Row"),
     ("imp.rep.reason", "原因", "Reason"),
-    ("imp.set.twice", "同一字段只能对应一列（电话、标签、备注、联系人电话除外）", "A field can take only one column (except phones, tags, notes and contact phone)"),
-    ("imp.set.no_name", "请把一列对应为“客户名称”", "Map a column to “Name”"),
-    ("imp.set.match_unmapped", "查重所用的字段没有对应的列", "The field used to match duplicates is not mapped"),
-    ("imp.set.territory_scope", "默认区域不在您的管辖范围内", "The default territory is outside your territories"),
-    ("imp.err.not_editable", "该导入正在运行或已完成", "This import is running or finished"),
-    ("imp.err.no_file", "请选择要上传的文件", "Choose a file to upload"),
+    (
+        "imp.set.twice",
+        "同一字段只能对应一列（电话、标签、备注、联系人电话除外）",
+        "A field can take only one column (except phones, tags, notes and contact phone)",
+    ),
+    (
+        "imp.set.no_name",
+        "请把一列对应为“客户名称”",
+        "Map a column to “Name”",
+    ),
+    (
+        "imp.set.match_unmapped",
+        "查重所用的字段没有对应的列",
+        "The field used to match duplicates is not mapped",
+    ),
+    (
+        "imp.set.territory_scope",
+        "默认区域不在您的管辖范围内",
+        "The default territory is outside your territories",
+    ),
+    (
+        "imp.err.not_editable",
+        "该导入正在运行或已完成",
+        "This import is running or finished",
+    ),
+    (
+        "imp.err.no_file",
+        "请选择要上传的文件",
+        "Choose a file to upload",
+    ),
     ("imp.err.file_empty", "文件是空的", "The file is empty"),
-    ("imp.err.file_too_large", "文件超过 {} MB 的上限", "The file is larger than the {} MB limit"),
-    ("imp.err.zip_bomb", "文件解压后过大，无法导入", "The file expands to more than can be imported"),
-    ("imp.err.not_sheet", "无法识别的文件：请上传 .xlsx 或 .csv 表格", "Unrecognised file: upload an .xlsx or .csv spreadsheet"),
-    ("imp.err.encoding", "无法识别文本编码，请保存为 UTF-8 或 GBK", "Unknown text encoding: save as UTF-8 or GBK"),
-    ("imp.err.no_rows", "表格中没有数据行", "The sheet has no data rows"),
-    ("imp.err.too_many_rows", "行数超过上限（200,000 行）", "Too many rows (limit 200,000)"),
-    ("imp.err.too_many_columns", "列数超过上限（200 列）", "Too many columns (limit 200)"),
-    ("imp.err.too_long", "内容过长（最多 {} 个字符）", "Too long (at most {} characters)"),
-    ("imp.err.kind", "无法识别的客户类型“{}”（企业/个人）", "Unknown customer type “{}” (company/person)"),
-    ("imp.err.phone", "不是有效的电话号码：“{}”", "Not a phone number: “{}”"),
-    ("imp.err.email", "不是有效的邮箱地址：“{}”", "Not an e-mail address: “{}”"),
-    ("imp.err.territory_unknown", "没有名为“{}”的区域", "No territory named “{}”"),
-    ("imp.err.territory_scope", "区域不在您的管辖范围内", "The territory is outside your territories"),
-    ("imp.err.territory_required", "没有区域：请填写区域列或选择默认区域", "No territory: fill the territory column or choose a default"),
-    ("imp.err.owner_unknown", "没有用户名为“{}”的在职用户", "No active user named “{}”"),
-    ("imp.err.contact_name", "联系人信息缺少联系人姓名", "Contact details without a contact name"),
-    ("imp.err.name_required", "客户名称为空", "The customer name is empty"),
-    ("imp.err.ambiguous", "“{}”匹配到多个客户，无法确定更新哪一个", "“{}” matches several customers; cannot tell which to update"),
-    ("imp.err.match_scope", "匹配到的客户不在您的管辖范围内", "The matching customer is outside your territories"),
-    ("imp.err.reassign", "您无权更改已有客户的区域或负责人", "You may not change the territory or owner of existing customers"),
+    (
+        "imp.err.file_too_large",
+        "文件超过 {} MB 的上限",
+        "The file is larger than the {} MB limit",
+    ),
+    (
+        "imp.err.zip_bomb",
+        "文件解压后过大，无法导入",
+        "The file expands to more than can be imported",
+    ),
+    (
+        "imp.err.not_sheet",
+        "无法识别的文件：请上传 .xlsx 或 .csv 表格",
+        "Unrecognised file: upload an .xlsx or .csv spreadsheet",
+    ),
+    (
+        "imp.err.encoding",
+        "无法识别文本编码，请保存为 UTF-8 或 GBK",
+        "Unknown text encoding: save as UTF-8 or GBK",
+    ),
+    (
+        "imp.err.no_rows",
+        "表格中没有数据行",
+        "The sheet has no data rows",
+    ),
+    (
+        "imp.err.too_many_rows",
+        "行数超过上限（200,000 行）",
+        "Too many rows (limit 200,000)",
+    ),
+    (
+        "imp.err.too_many_columns",
+        "列数超过上限（200 列）",
+        "Too many columns (limit 200)",
+    ),
+    (
+        "imp.err.too_long",
+        "内容过长（最多 {} 个字符）",
+        "Too long (at most {} characters)",
+    ),
+    (
+        "imp.err.kind",
+        "无法识别的客户类型“{}”（企业/个人）",
+        "Unknown customer type “{}” (company/person)",
+    ),
+    (
+        "imp.err.phone",
+        "不是有效的电话号码：“{}”",
+        "Not a phone number: “{}”",
+    ),
+    (
+        "imp.err.email",
+        "不是有效的邮箱地址：“{}”",
+        "Not an e-mail address: “{}”",
+    ),
+    (
+        "imp.err.territory_unknown",
+        "没有名为“{}”的区域",
+        "No territory named “{}”",
+    ),
+    (
+        "imp.err.territory_scope",
+        "区域不在您的管辖范围内",
+        "The territory is outside your territories",
+    ),
+    (
+        "imp.err.territory_required",
+        "没有区域：请填写区域列或选择默认区域",
+        "No territory: fill the territory column or choose a default",
+    ),
+    (
+        "imp.err.owner_unknown",
+        "没有用户名为“{}”的在职用户",
+        "No active user named “{}”",
+    ),
+    (
+        "imp.err.contact_name",
+        "联系人信息缺少联系人姓名",
+        "Contact details without a contact name",
+    ),
+    (
+        "imp.err.name_required",
+        "客户名称为空",
+        "The customer name is empty",
+    ),
+    (
+        "imp.err.ambiguous",
+        "“{}”匹配到多个客户，无法确定更新哪一个",
+        "“{}” matches several customers; cannot tell which to update",
+    ),
+    (
+        "imp.err.match_scope",
+        "匹配到的客户不在您的管辖范围内",
+        "The matching customer is outside your territories",
+    ),
+    (
+        "imp.err.reassign",
+        "您无权更改已有客户的区域或负责人",
+        "You may not change the territory or owner of existing customers",
+    ),
     ("imp.err.invalid", "数据无效：{}", "Invalid: {}"),
-    ("imp.skip.exists", "已有相同的客户", "Matches an existing customer"),
-    ("imp.skip.duplicate_row", "与第 {} 行重复", "Duplicate of row {}"),
+    (
+        "imp.skip.exists",
+        "已有相同的客户",
+        "Matches an existing customer",
+    ),
+    (
+        "imp.skip.duplicate_row",
+        "与第 {} 行重复",
+        "Duplicate of row {}",
+    ),
     ("imp.t.ignore", "（不导入）", "(ignore)"),
     ("imp.t.code", "客户编码", "Customer code"),
     ("imp.t.name", "客户名称", "Name"),
@@ -939,7 +1115,10 @@ mod tests {
         let tr = Tr(super::super::i18n::Lang::En);
         let headers = vec!["邮箱".to_owned(), String::new()];
         let p = Problem::cell(0, "imp.err.email", "x");
-        assert_eq!(problem_text(tr, &headers, &p), "邮箱: Not an e-mail address: “x”");
+        assert_eq!(
+            problem_text(tr, &headers, &p),
+            "邮箱: Not an e-mail address: “x”"
+        );
         let p = Problem::cell(1, "imp.err.phone", "y");
         assert_eq!(problem_text(tr, &headers, &p), "B: Not a phone number: “y”");
         assert_eq!(clean_file_name("C:\\x\\客户.xlsx"), "客户.xlsx");

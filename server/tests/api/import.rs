@@ -184,7 +184,10 @@ pub async fn run_to_end(
         if j.status != JobStatus::Running {
             return j;
         }
-        assert!(tokio::time::Instant::now() < deadline, "import did not finish");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "import did not finish"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -193,7 +196,9 @@ pub async fn run_to_end(
 pub fn xlsx(rows: &[Vec<&str>]) -> Vec<u8> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
-    sheet.write_string(0, 0, "客户导入 Customer import").unwrap();
+    sheet
+        .write_string(0, 0, "客户导入 Customer import")
+        .unwrap();
     for (r, row) in rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
             let (r, c) = (u32::try_from(r + 1).unwrap(), u16::try_from(c).unwrap());
@@ -222,31 +227,67 @@ async fn customer(app: &TestApp, code: &str) -> Value {
 async fn xlsx_import_with_suggested_mapping_reaches_devices(app: TestApp) {
     let b = sign_in(&app, "office").await;
     let file = xlsx(&[
-        vec!["客户编码", "客户名称", "手机", "E-mail", "区域", "联系人", "职务", "联系人电话"],
-        vec!["X-1", "华联超市", "13800138000", "a@hualian.cn", "上海", "张三", "采购经理", "13900139000"],
+        vec![
+            "客户编码",
+            "客户名称",
+            "手机",
+            "E-mail",
+            "区域",
+            "联系人",
+            "职务",
+            "联系人电话",
+        ],
+        vec![
+            "X-1",
+            "华联超市",
+            "13800138000",
+            "a@hualian.cn",
+            "上海",
+            "张三",
+            "采购经理",
+            "13900139000",
+        ],
         vec!["X-2", "西湖茶庄", "0571-8888 1234", "", "杭州", "", "", ""],
         vec!["X-1", "华联超市", "", "", "", "李四", "财务", ""],
     ]);
     let job = upload_ok(&app, &b, "客户.xlsx", &file).await;
     let j = imports::get(&app.db, job).await.unwrap().unwrap();
-    assert_eq!((j.file_kind.as_str(), j.header_row, j.total_rows), ("xlsx", 2, 3));
+    assert_eq!(
+        (j.file_kind.as_str(), j.header_row, j.total_rows),
+        ("xlsx", 2, 3)
+    );
     // Suggested from the Chinese and English headers.
     let settings: Value = serde_json::from_str(&j.settings).unwrap();
     assert_eq!(
         settings["columns"],
-        json!(["code", "name", "phones", "email", "territory", "contact_name", "contact_title", "contact_phone"])
+        json!([
+            "code",
+            "name",
+            "phones",
+            "email",
+            "territory",
+            "contact_name",
+            "contact_title",
+            "contact_phone"
+        ])
     );
     assert_eq!(settings["match_by"], "code");
     let page = get(&app, &b, &format!("/import/{job}")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.text().contains("<option value=\"contact_title\" selected>"));
+    assert!(
+        page.text()
+            .contains("<option value=\"contact_title\" selected>")
+    );
 
     // The preview shows the rows as they would be imported.
     let form = mapping_form(&app, job, "code", "update", "").await;
     let p = post_form(&app, &b, &format!("/import/{job}/preview"), &form).await;
     assert_eq!(p.status, StatusCode::OK);
     let html = p.text();
-    assert!(html.contains("preview-table") && html.contains("华联超市"), "{html}");
+    assert!(
+        html.contains("preview-table") && html.contains("华联超市"),
+        "{html}"
+    );
     assert_eq!(html.matches("class=\"row-create\"").count(), 2, "{html}");
     assert_eq!(html.matches("class=\"row-update\"").count(), 1, "{html}");
 
@@ -254,12 +295,21 @@ async fn xlsx_import_with_suggested_mapping_reaches_devices(app: TestApp) {
     let j = run_to_end(&app, &b, job, "run", &form).await;
     assert_eq!(j.status, JobStatus::Done, "{}", j.error);
     assert_eq!(
-        (j.counts.done, j.counts.created, j.counts.updated, j.counts.rejected),
+        (
+            j.counts.done,
+            j.counts.created,
+            j.counts.updated,
+            j.counts.rejected
+        ),
         (3, 2, 1, 0)
     );
     let c = customer(&app, "X-1").await;
     assert_eq!(c["name"], "华联超市");
-    assert_eq!(c["phones"], json!(["13800138000"]), "numeric cells read as typed");
+    assert_eq!(
+        c["phones"],
+        json!(["13800138000"]),
+        "numeric cells read as typed"
+    );
     assert_eq!(c["territory"], app.seed.shanghai.to_string());
     let contacts: Vec<&str> = c["contacts"]
         .as_array()
@@ -270,7 +320,10 @@ async fn xlsx_import_with_suggested_mapping_reaches_devices(app: TestApp) {
     assert_eq!(contacts, vec!["张三", "李四"], "one contact per row");
     assert_eq!(c["contacts"][0]["title"], "采购经理");
     assert_eq!(c["contacts"][0]["phones"], json!(["13900139000"]));
-    assert_eq!(customer(&app, "X-2").await["phones"], json!(["0571-8888 1234"]));
+    assert_eq!(
+        customer(&app, "X-2").await["phones"],
+        json!(["0571-8888 1234"])
+    );
 
     // They are documents: Shanghai's rep receives X-1 (only) on the sync path.
     let hi = documents::current_seq(&app.db).await.unwrap();
@@ -279,7 +332,10 @@ async fn xlsx_import_with_suggested_mapping_reaches_devices(app: TestApp) {
     let changed = documents::changed_since(&app.db, &sh, before, hi, None, 100)
         .await
         .unwrap();
-    let x1 = documents::find_customer(&app.db, "X-1").await.unwrap().unwrap();
+    let x1 = documents::find_customer(&app.db, "X-1")
+        .await
+        .unwrap()
+        .unwrap();
     let ids: Vec<DocId> = changed.iter().map(|d| d.id).collect();
     assert_eq!(ids, vec![x1]);
     assert_eq!(changed[0].kind, Kind::Customer);
@@ -298,7 +354,10 @@ async fn xlsx_import_with_suggested_mapping_reaches_devices(app: TestApp) {
     let e = &entries[0].entry;
     assert_eq!(e.user_id, Some(app.seed.users["office"]));
     assert_eq!(e.detail["file"], "客户.xlsx");
-    assert_eq!((e.detail["created"].as_i64(), e.detail["updated"].as_i64()), (Some(2), Some(1)));
+    assert_eq!(
+        (e.detail["created"].as_i64(), e.detail["updated"].as_i64()),
+        (Some(2), Some(1))
+    );
     assert!(imports::file_data(&app.db, job).await.unwrap().is_empty());
     let again = post_form(&app, &b, &format!("/import/{job}/run"), &form).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
@@ -308,21 +367,34 @@ async fn xlsx_import_with_suggested_mapping_reaches_devices(app: TestApp) {
 
 async fn csv_in_utf8_bom_and_gbk(app: TestApp) {
     let b = sign_in(&app, "office").await;
-    let text = "名称,电话,区域,备注\n上海华联,021-5555 1234,上海,老客户\n北京同仁堂,010-6666 1234,北京,\n";
+    let text =
+        "名称,电话,区域,备注\n上海华联,021-5555 1234,上海,老客户\n北京同仁堂,010-6666 1234,北京,\n";
     let (gbk, _, _) = encoding_rs::GBK.encode(text);
     assert!(std::str::from_utf8(&gbk).is_err(), "really GBK");
     let mut bom = vec![0xEF, 0xBB, 0xBF];
-    bom.extend_from_slice(text.replace("上海华联", "杭州华联").replace("北京同仁堂", "北京全聚德").as_bytes());
+    bom.extend_from_slice(
+        text.replace("上海华联", "杭州华联")
+            .replace("北京同仁堂", "北京全聚德")
+            .as_bytes(),
+    );
     for (name, bytes, encoding) in [
         ("gbk.csv", gbk.to_vec(), "GB18030"),
         ("bom.csv", bom, "UTF-8 BOM"),
     ] {
         let job = upload_ok(&app, &b, name, &bytes).await;
         let j = imports::get(&app.db, job).await.unwrap().unwrap();
-        assert_eq!((j.file_kind.as_str(), j.encoding.as_str()), ("csv", encoding));
+        assert_eq!(
+            (j.file_kind.as_str(), j.encoding.as_str()),
+            ("csv", encoding)
+        );
         let form = mapping_form(&app, job, "name", "skip", "").await;
         let j = run_to_end(&app, &b, job, "run", &form).await;
-        assert_eq!((j.status, j.counts.created), (JobStatus::Done, 2), "{}", j.error);
+        assert_eq!(
+            (j.status, j.counts.created),
+            (JobStatus::Done, 2),
+            "{}",
+            j.error
+        );
     }
     let names: Vec<String> = {
         let mut v = Vec::new();
@@ -336,7 +408,10 @@ async fn csv_in_utf8_bom_and_gbk(app: TestApp) {
         }
         v
     };
-    assert_eq!(names, vec!["上海华联", "北京同仁堂", "杭州华联", "北京全聚德"]);
+    assert_eq!(
+        names,
+        vec!["上海华联", "北京同仁堂", "杭州华联", "北京全聚德"]
+    );
 }
 
 async fn dedupe_by_code_skip_then_update(app: TestApp) {
@@ -359,11 +434,19 @@ async fn dedupe_by_code_skip_then_update(app: TestApp) {
     let form = mapping_form(&app, job, "code", "skip", "").await;
     let j = run_to_end(&app, &b, job, "run", &form).await;
     assert_eq!(
-        (j.counts.created, j.counts.updated, j.counts.skipped, j.counts.rejected),
+        (
+            j.counts.created,
+            j.counts.updated,
+            j.counts.skipped,
+            j.counts.rejected
+        ),
         (1, 0, 2, 0)
     );
     let d1 = customer(&app, "D-1").await;
-    assert_eq!((d1["name"].as_str(), d1["tier"].as_str()), (Some("老名字"), Some("B")));
+    assert_eq!(
+        (d1["name"].as_str(), d1["tier"].as_str()),
+        (Some("老名字"), Some("B"))
+    );
     assert_eq!(customer(&app, "D-2").await["name"], "第二家");
 
     // Update: non-empty cells replace, phones merge; the in-file duplicate updates D-2.
@@ -371,11 +454,19 @@ async fn dedupe_by_code_skip_then_update(app: TestApp) {
     let form = mapping_form(&app, job, "code", "update", "").await;
     let j = run_to_end(&app, &b, job, "run", &form).await;
     assert_eq!(
-        (j.counts.created, j.counts.updated, j.counts.skipped, j.counts.rejected),
+        (
+            j.counts.created,
+            j.counts.updated,
+            j.counts.skipped,
+            j.counts.rejected
+        ),
         (0, 3, 0, 0)
     );
     let d1 = customer(&app, "D-1").await;
-    assert_eq!((d1["name"].as_str(), d1["tier"].as_str()), (Some("新名字"), Some("A")));
+    assert_eq!(
+        (d1["name"].as_str(), d1["tier"].as_str()),
+        (Some("新名字"), Some("A"))
+    );
     assert_eq!(d1["phones"], json!(["021-1111 2222", "13800000001"]));
     let d2 = customer(&app, "D-2").await;
     assert_eq!(d2["name"], "第二家重复", "rows apply in file order");
@@ -394,8 +485,10 @@ async fn dedupe_by_code_skip_then_update(app: TestApp) {
     )
     .await
     .unwrap();
-    assert!(records.iter().any(|r| r.entry.action == "import.update"
-        && r.entry.user_id == Some(app.seed.users["office"])));
+    assert!(
+        records.iter().any(|r| r.entry.action == "import.update"
+            && r.entry.user_id == Some(app.seed.users["office"]))
+    );
 }
 
 async fn dry_run_counts_and_writes_nothing(app: TestApp) {
@@ -410,12 +503,18 @@ async fn dry_run_counts_and_writes_nothing(app: TestApp) {
     assert!(j.dry_run);
     assert_eq!((j.counts.created, j.counts.rejected), (2, 1));
     assert_eq!(documents::current_seq(&app.db).await.unwrap(), seq);
-    assert_eq!(documents::count(&app.db, Kind::Customer).await.unwrap(), count);
+    assert_eq!(
+        documents::count(&app.db, Kind::Customer).await.unwrap(),
+        count
+    );
     let status = get(&app, &b, &format!("/import/{job}/status")).await.text();
     assert!(status.contains("errors.xlsx"), "{status}");
     // Then the real run does what the dry run said (丙 takes the default territory).
     let j = run_to_end(&app, &b, job, "run", &form).await;
-    assert_eq!((j.status, j.counts.created, j.counts.rejected), (JobStatus::Done, 2, 1));
+    assert_eq!(
+        (j.status, j.counts.created, j.counts.rejected),
+        (JobStatus::Done, 2, 1)
+    );
     let c = imports::customers_by(&app.db, imports::KeyColumn::Name, &["丙".into()])
         .await
         .unwrap();
@@ -460,7 +559,10 @@ async fn bad_rows_are_rejected_into_the_error_report(app: TestApp) {
     assert_eq!(rows[0][..4], ["行号", "原因", "名称", "邮箱"]);
     assert_eq!(rows[1][0], "4");
     assert!(rows[1][1].contains("不是有效的邮箱地址"), "{:?}", rows[1]);
-    assert_eq!(rows[1][2..], ["坏邮箱", "not-an-email", "上海", "'=cmd|' /C calc'!A0"]);
+    assert_eq!(
+        rows[1][2..],
+        ["坏邮箱", "not-an-email", "上海", "'=cmd|' /C calc'!A0"]
+    );
     assert_eq!(rows[2][0], "5");
     assert!(rows[2][1].contains("客户名称为空"), "{:?}", rows[2]);
     assert_eq!(rows[3][0], "6");
@@ -473,7 +575,10 @@ async fn bad_rows_are_rejected_into_the_error_report(app: TestApp) {
     let csv = get(&app, &en, &format!("/import/{job}/errors.csv")).await;
     assert_eq!(csv.status, StatusCode::OK);
     let text = String::from_utf8(csv.body[3..].to_vec()).unwrap();
-    assert!(text.starts_with("Row,Reason,名称,邮箱,区域,备注\n"), "{text}");
+    assert!(
+        text.starts_with("Row,Reason,名称,邮箱,区域,备注\n"),
+        "{text}"
+    );
     assert!(text.contains("Not an e-mail address"), "{text}");
     assert!(text.contains("'=cmd|' /C calc'!A0"), "{text}");
     assert!(text.contains("outside your territories"), "{text}");
@@ -509,10 +614,18 @@ async fn hostile_strings_are_stored_as_text_and_inert(app: TestApp) {
     let evil_name = "<img src=x onerror=alert(2)>.csv";
     let job = upload_ok(&app, &b, evil_name, file.as_bytes()).await;
     let page = get(&app, &b, &format!("/import/{job}")).await.text();
-    assert!(!page.contains(evil_name) && page.contains(&escaped(evil_name)), "{page}");
-    assert!(!page.contains(script) && !page.contains("<img src=x"), "{page}");
+    assert!(
+        !page.contains(evil_name) && page.contains(&escaped(evil_name)),
+        "{page}"
+    );
+    assert!(
+        !page.contains(script) && !page.contains("<img src=x"),
+        "{page}"
+    );
     let form = mapping_form(&app, job, "code", "skip", "").await;
-    let preview = post_form(&app, &b, &format!("/import/{job}/preview"), &form).await.text();
+    let preview = post_form(&app, &b, &format!("/import/{job}/preview"), &form)
+        .await
+        .text();
     assert!(preview.contains(&escaped(script)), "{preview}");
     assert!(!preview.contains(script) && !preview.contains("<img src=x"));
     let j = run_to_end(&app, &b, job, "run", &form).await;
@@ -521,7 +634,10 @@ async fn hostile_strings_are_stored_as_text_and_inert(app: TestApp) {
     assert_eq!(c["name"], script);
     assert_eq!(c["notes"], img);
     assert_eq!(c["tags"], json!([formula]));
-    let id = documents::find_customer(&app.db, "H-1").await.unwrap().unwrap();
+    let id = documents::find_customer(&app.db, "H-1")
+        .await
+        .unwrap()
+        .unwrap();
     let card = get(&app, &b, &format!("/customers/{id}")).await.text();
     assert!(!card.contains(script) && !card.contains("<img src=x"));
     let list = get(&app, &b, "/import").await.text();
@@ -530,13 +646,40 @@ async fn hostile_strings_are_stored_as_text_and_inert(app: TestApp) {
 
 async fn garbage_uploads_are_refused_clearly(app: TestApp) {
     let b = sign_in(&app, "office").await;
-    let png = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H'];
+    let png = [
+        0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H',
+    ];
     let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
-        ("a.png", png.to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "无法识别的文件"),
-        ("empty.csv", Vec::new(), StatusCode::UNPROCESSABLE_ENTITY, "文件是空的"),
-        ("fake.xlsx", b"PK\x03\x04not really a zip".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "无法识别的文件"),
-        ("header-only.csv", b"name,phone\n".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "没有数据行"),
-        ("big.csv", vec![b'a'; 20 * 1024 * 1024 + 10], StatusCode::PAYLOAD_TOO_LARGE, "20 MB"),
+        (
+            "a.png",
+            png.to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "无法识别的文件",
+        ),
+        (
+            "empty.csv",
+            Vec::new(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "文件是空的",
+        ),
+        (
+            "fake.xlsx",
+            b"PK\x03\x04not really a zip".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "无法识别的文件",
+        ),
+        (
+            "header-only.csv",
+            b"name,phone\n".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "没有数据行",
+        ),
+        (
+            "big.csv",
+            vec![b'a'; 20 * 1024 * 1024 + 10],
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "20 MB",
+        ),
     ];
     for (name, bytes, status, text) in cases {
         let r = upload(&app, &b, name, &bytes).await;
@@ -579,7 +722,10 @@ async fn import_needs_the_permission_and_the_job_owner(app: TestApp) {
     let office = sign_in(&app, "office").await;
     let job = upload_ok(&app, &office, "mine.csv", "名称,区域\n甲,上海\n".as_bytes()).await;
     let rep = sign_in(&app, "rep.sh").await;
-    assert_eq!(get(&app, &rep, "/import").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get(&app, &rep, "/import").await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(
         upload(&app, &rep, "a.csv", b"name\nA\n").await.status,
         StatusCode::FORBIDDEN
@@ -589,7 +735,11 @@ async fn import_needs_the_permission_and_the_job_owner(app: TestApp) {
         format!("/import/{job}/status"),
         format!("/import/{job}/errors.xlsx"),
     ] {
-        assert_eq!(get(&app, &rep, &path).await.status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(
+            get(&app, &rep, &path).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
     }
     let form = mapping_form(&app, job, "name", "skip", "").await;
     let r = post_form(&app, &rep, &format!("/import/{job}/run"), &form).await;
@@ -604,7 +754,10 @@ async fn import_needs_the_permission_and_the_job_owner(app: TestApp) {
     let r = post_form(&app, &manager, &format!("/import/{job}/run"), &form).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let admin = sign_in(&app, "admin").await;
-    assert_eq!(get(&app, &admin, &format!("/import/{job}")).await.status, StatusCode::OK);
+    assert_eq!(
+        get(&app, &admin, &format!("/import/{job}")).await.status,
+        StatusCode::OK
+    );
     assert!(get(&app, &office, "/").await.text().contains("nav-import"));
     let j = imports::get(&app.db, job).await.unwrap().unwrap();
     assert_eq!(j.status, JobStatus::Draft, "nothing ran");
@@ -614,7 +767,11 @@ async fn a_run_interrupted_by_a_restart_is_marked_failed(app: TestApp) {
     let b = sign_in(&app, "office").await;
     let job = upload_ok(&app, &b, "r.csv", "名称,区域\n甲,上海\n".as_bytes()).await;
     // A run another (now dead) process had started.
-    assert!(imports::start_run(&app.db, job, false, "dead-process").await.unwrap());
+    assert!(
+        imports::start_run(&app.db, job, false, "dead-process")
+            .await
+            .unwrap()
+    );
     if app.backend == fieldcrm_server::db::Backend::Postgres {
         // Several processes may share PostgreSQL: a run is dead when its heartbeat is stale.
         sqlx::query("UPDATE import_jobs SET heartbeat_at = 0 WHERE id = $1")
@@ -624,13 +781,18 @@ async fn a_run_interrupted_by_a_restart_is_marked_failed(app: TestApp) {
             .unwrap();
     }
     let settings = (*app.state.settings).clone();
-    let restarted = Application::build_with_db(settings, app.db.clone()).await.unwrap();
+    let restarted = Application::build_with_db(settings, app.db.clone())
+        .await
+        .unwrap();
     drop(restarted);
     let j = imports::get(&app.db, job).await.unwrap().unwrap();
     assert_eq!(j.status, JobStatus::Failed);
     assert!(j.error.contains("interrupted"), "{}", j.error);
     let status = get(&app, &b, &format!("/import/{job}/status")).await.text();
-    assert!(status.contains("job-error") && !status.contains("hx-trigger"), "{status}");
+    assert!(
+        status.contains("job-error") && !status.contains("hx-trigger"),
+        "{status}"
+    );
 }
 
 backend_tests!(
