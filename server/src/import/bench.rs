@@ -124,7 +124,14 @@ async fn timed_run(
     let ctx = Context::load(db, user, settings).await?;
     let t = Instant::now();
     let counts = run::run_rows(db, hub, id, user, &ctx, &sheet.rows, dry_run).await?;
-    Ok((read_s, t.elapsed().as_secs_f64(), counts))
+    let run_s = t.elapsed().as_secs_f64();
+    let status = if dry_run {
+        imports::JobStatus::Checked
+    } else {
+        imports::JobStatus::Done
+    };
+    imports::finish(db, id, status, "", !dry_run).await?;
+    Ok((read_s, run_s, counts))
 }
 
 /// Runs the benchmark.

@@ -122,6 +122,8 @@ struct Match {
 pub struct Dedupe {
     known: HashMap<String, Known>,
     phones_loaded: bool,
+    /// Customers this run creates (a dry run does not store them).
+    created: std::collections::HashSet<DocId>,
 }
 
 impl Dedupe {
@@ -328,6 +330,7 @@ fn decide_row(
                 return (Action::Reject, invalid(errors), None);
             }
             let id = DocId::new();
+            dedupe.created.insert(id);
             dedupe.remember(
                 &keys,
                 Match {
@@ -426,12 +429,16 @@ async fn execute(
     db: &Db,
     hub: &Hub,
     user: RunUser,
-    dry_run: bool,
+    dry_run: Option<&Dedupe>,
     decided: &mut [Decided],
     pending: Pending,
 ) -> Result<(), RunError> {
-    if dry_run {
+    if let Some(dedupe) = dry_run {
         for (id, patches, rows) in pending.updates {
+            if dedupe.created.contains(&id) {
+                // Created by an earlier batch of this dry run: never stored, already validated.
+                continue;
+            }
             let mut v = match write::load_record(db, id).await {
                 Ok(v) => v,
                 Err(WriteError::NotFound(_)) => {
@@ -519,7 +526,15 @@ pub async fn run_rows(
     let mut counts = Counts::default();
     for chunk in rows.chunks(BATCH) {
         let (mut decided, pending) = decide(db, ctx, &mut dedupe, chunk).await?;
-        execute(db, hub, user, dry_run, &mut decided, pending).await?;
+        execute(
+            db,
+            hub,
+            user,
+            dry_run.then_some(&dedupe),
+            &mut decided,
+            pending,
+        )
+        .await?;
         let mut rejects = Vec::new();
         for (d, row) in decided.iter().zip(chunk) {
             count(&mut counts, d);

@@ -521,6 +521,38 @@ async fn dry_run_counts_and_writes_nothing(app: TestApp) {
     assert_eq!(c[0].territory, Some(app.seed.beijing));
 }
 
+async fn dry_run_and_run_agree_across_batches(app: TestApp) {
+    // More rows than one batch; the last repeats the first (in another batch) with a contact.
+    let b = sign_in(&app, "office").await;
+    let mut file = String::from("编码,名称,区域,联系人\n");
+    for i in 0..650 {
+        file.push_str(&format!("M-{i},批量客户{i},上海,\n"));
+    }
+    file.push_str("M-0,批量客户0,上海,钱七\n");
+    let job = upload_ok(&app, &b, "many.csv", file.as_bytes()).await;
+    let form = mapping_form(&app, job, "code", "update", "").await;
+    let dry = run_to_end(&app, &b, job, "dry-run", &form).await;
+    let real = run_to_end(&app, &b, job, "run", &form).await;
+    for j in [&dry, &real] {
+        assert_eq!(
+            (
+                j.counts.done,
+                j.counts.created,
+                j.counts.updated,
+                j.counts.rejected
+            ),
+            (651, 650, 1, 0),
+            "{}",
+            j.error
+        );
+    }
+    assert_eq!(customer(&app, "M-0").await["contacts"][0]["name"], "钱七");
+    assert_eq!(
+        documents::count(&app.db, Kind::Customer).await.unwrap(),
+        650
+    );
+}
+
 async fn bad_rows_are_rejected_into_the_error_report(app: TestApp) {
     // The East manager may import into 上海/杭州 only.
     let b = sign_in(&app, "manager.east").await;
@@ -800,6 +832,7 @@ backend_tests!(
     csv_in_utf8_bom_and_gbk,
     dedupe_by_code_skip_then_update,
     dry_run_counts_and_writes_nothing,
+    dry_run_and_run_agree_across_batches,
     bad_rows_are_rejected_into_the_error_report,
     hostile_strings_are_stored_as_text_and_inert,
     garbage_uploads_are_refused_clearly,
