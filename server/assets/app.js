@@ -8,6 +8,17 @@
       window.location.href = "/login";
     }
   });
+  // Forms marked data-swap-errors show the explanation a 4xx answer carries (e.g. an upload
+  // that is not a spreadsheet) instead of dropping it.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var xhr = e.detail && e.detail.xhr;
+    var elt = e.detail && e.detail.requestConfig && e.detail.requestConfig.elt;
+    if (xhr && xhr.status >= 400 && xhr.status < 500 && xhr.status !== 401 &&
+        elt && elt.closest && elt.closest("[data-swap-errors]")) {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
+    }
+  });
   // Filter selects submit their form on change.
   document.addEventListener("change", function (e) {
     var el = e.target;

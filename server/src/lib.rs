@@ -10,6 +10,7 @@
 //! - [`startup`]: building and running the application;
 //! - [`seed`]: the demo organisation;
 //! - [`web`]: the web back office (askama + htmx);
+//! - [`import`]: importing customers from `.xlsx`/`.csv` (reading, mapping, background runs);
 //! - [`cli`]: the `fieldcrm` command line.
 
 pub mod attachments;
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod db;
 pub mod demo_data;
 pub mod http;
+pub mod import;
 pub mod seed;
 pub mod settings;
 pub mod startup;

@@ -57,6 +57,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Client(args) => fieldcrm_server::cli::client::run(args).await,
         Command::Bench(BenchCommand::Sync(args)) => fieldcrm_server::bench::run(args).await,
+        Command::Bench(BenchCommand::Import(args)) => {
+            fieldcrm_server::import::bench::run(args).await
+        }
         Command::Bench(BenchCommand::Device(args)) => fieldcrm_server::bench::device(args).await,
         Command::User(UserCommand::Add(args)) => user_add(args).await,
         Command::User(UserCommand::List { db, json }) => {

@@ -68,6 +68,9 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
         let local_addr = listener.local_addr().context("reading the bound address")?;
+        crate::import::recover_interrupted(&db, true)
+            .await
+            .context("marking interrupted imports failed")?;
         let state = AppState {
             db,
             jwt: Arc::new(jwt),
@@ -170,6 +173,8 @@ pub fn router(state: AppState) -> Router {
             state.settings.max_attachment_bytes,
         ))
         .layer(axum::middleware::map_response(json_payload_too_large))
+        // File uploads carry their own, larger limit (and answer it in HTML).
+        .merge(crate::web::upload_router(state.clone()))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

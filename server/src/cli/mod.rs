@@ -90,6 +90,8 @@ pub enum CustomerCommand {
 pub enum BenchCommand {
     /// Sync benchmark on loopback: first sync of N customers and reconnect cost.
     Sync(crate::bench::BenchArgs),
+    /// Import benchmark: N customers from a generated .xlsx/.csv, created then updated.
+    Import(crate::import::bench::BenchImportArgs),
     /// One device run of the sync benchmark (started by `bench sync`).
     #[command(hide = true)]
     Device(crate::bench::BenchDeviceArgs),

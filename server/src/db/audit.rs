@@ -190,6 +190,30 @@ pub async fn record(db: &Db, entry: &AuditEntry) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Appends several entries in one transaction (bulk writes audit each document they touch).
+pub async fn record_many(db: &Db, entries: &[AuditEntry]) -> Result<(), DbError> {
+    let at = now_ms();
+    let mut tx = db.pool().begin().await?;
+    for entry in entries {
+        sqlx::query(
+            "INSERT INTO audit_log (at, user_id, device_id, action, doc_id, kind, verdict, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(at)
+        .bind(entry.user_id.map(|u| u.to_string()))
+        .bind(entry.device_id.map(|d| d.to_string()))
+        .bind(&entry.action)
+        .bind(entry.doc_id.as_deref())
+        .bind(entry.kind.as_deref())
+        .bind(entry.verdict.as_deref())
+        .bind(entry.detail.to_string())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 fn record_from_row(row: &AnyRow) -> Result<AuditRecord, DbError> {
     let user: Option<String> = row.try_get("user_id")?;
     let device: Option<String> = row.try_get("device_id")?;

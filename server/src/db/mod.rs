@@ -14,6 +14,7 @@ pub mod devices;
 pub mod documents;
 pub mod roles;
 pub mod schema;
+pub mod imports;
 pub mod territories;
 pub mod tokens;
 pub mod tree;

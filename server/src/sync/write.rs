@@ -297,6 +297,100 @@ pub async fn server_create(
     record: &Value,
     created_by: Option<UserId>,
 ) -> Result<u64, WriteError> {
+    let doc = prepare_create(&schema::reference(db).await?, kind, record)?;
+    let mut w = documents::begin_write(db).await?;
+    if let Err(e) = store_created(&mut w, kind, id, &doc, created_by).await {
+        w.rollback().await?;
+        return Err(e);
+    }
+    announce(db, &mut w).await?;
+    let seq = w.seq();
+    w.commit().await?;
+    hub.committed(seq);
+    Ok(seq)
+}
+
+/// One document for [`server_create_many`].
+#[derive(Debug, Clone)]
+pub struct NewDoc {
+    /// Its kind.
+    pub kind: Kind,
+    /// Its id (new).
+    pub id: DocId,
+    /// The typed record.
+    pub record: Value,
+}
+
+/// What [`server_create_many`] did.
+#[derive(Debug, Clone, Default)]
+pub struct CreateMany {
+    /// The sequence number every stored document carries (`None` when nothing was stored).
+    pub seq: Option<u64>,
+    /// Documents not stored, by index into the input, with the reason.
+    pub refused: Vec<(usize, String)>,
+}
+
+/// Creates many documents as the server in one write transaction under one sequence number (bulk
+/// imports): one lock, one commit and one announcement instead of one per document. Records that
+/// do not validate (or whose anchor does not resolve) are refused individually and the others
+/// are stored; any storage error rolls the whole batch back. Works for every kind.
+pub async fn server_create_many(
+    db: &Db,
+    hub: &Hub,
+    docs: &[NewDoc],
+    created_by: Option<UserId>,
+) -> Result<CreateMany, WriteError> {
+    let mut out = CreateMany::default();
+    // Building the documents is CPU work: done before the writers' lock is taken.
+    let reference = schema::reference(db).await?;
+    let mut prepared = Vec::with_capacity(docs.len());
+    for (i, d) in docs.iter().enumerate() {
+        match prepare_create(&reference, d.kind, &d.record) {
+            Ok(doc) => prepared.push((i, d, doc)),
+            Err(WriteError::Invalid(m)) => out.refused.push((i, m)),
+            Err(WriteError::Doc(e)) => out.refused.push((i, e.to_string())),
+            Err(e) => return Err(e),
+        }
+    }
+    if prepared.is_empty() {
+        return Ok(out);
+    }
+    let mut w = documents::begin_write(db).await?;
+    let mut stored = 0usize;
+    for (i, d, doc) in &prepared {
+        match store_created(&mut w, d.kind, d.id, doc, created_by).await {
+            Ok(()) => stored += 1,
+            Err(WriteError::Invalid(m)) => out.refused.push((*i, m)),
+            Err(e) => {
+                w.rollback().await?;
+                return Err(e);
+            }
+        }
+    }
+    out.refused.sort_by_key(|(i, _)| *i);
+    if stored == 0 {
+        w.rollback().await?;
+        return Ok(out);
+    }
+    announce(db, &mut w).await?;
+    let seq = w.seq();
+    w.commit().await?;
+    hub.committed(seq);
+    out.seq = Some(seq);
+    Ok(out)
+}
+
+/// A new document of `kind` holding `record`, written by the server and validated.
+struct PreparedDoc {
+    doc: Automerge,
+    typed: Value,
+}
+
+fn prepare_create(
+    reference: &Reference,
+    kind: Kind,
+    record: &Value,
+) -> Result<PreparedDoc, WriteError> {
     let mut doc = Automerge::new();
     server_write(kind, &mut doc, record, "create")?;
     let typed = document::typed_json(kind, &doc)?;
@@ -304,19 +398,28 @@ pub async fn server_create(
     if let Some(e) = errors.first() {
         return Err(WriteError::Invalid(e.to_string()));
     }
-    check_custom(&schema::reference(db).await?, kind, None, &typed)?;
-    let mut w = documents::begin_write(db).await?;
-    let territory = match document::anchor_json(kind, &typed)? {
+    check_custom(reference, kind, None, &typed)?;
+    Ok(PreparedDoc { doc, typed })
+}
+
+/// Stores a prepared new document inside `w` (resolving a customer anchor inside it).
+async fn store_created(
+    w: &mut WriteTx,
+    kind: Kind,
+    id: DocId,
+    p: &PreparedDoc,
+    created_by: Option<UserId>,
+) -> Result<(), WriteError> {
+    let territory = match document::anchor_json(kind, &p.typed)? {
         Anchor::Territory(t) => t,
-        Anchor::Customer(Some(c)) => documents::customer_territory(&mut w, c.into())
+        Anchor::Customer(Some(c)) => documents::customer_territory(w, c.into())
             .await?
             .ok_or_else(|| WriteError::Invalid(format!("unknown customer {c}")))?,
         Anchor::Customer(None) => None,
     };
-    let seq = w.seq();
-    let saved = || doc.save();
+    let saved = || p.doc.save();
     documents::store(
-        &mut w,
+        w,
         DocWrite {
             id,
             kind,
@@ -326,18 +429,18 @@ pub async fn server_create(
             changes: Vec::new(),
             saved: &saved,
             previous_change_count: 0,
-            heads: heads_bytes(&doc),
+            heads: heads_bytes(&p.doc),
             created_by,
-            record: &typed,
+            record: &p.typed,
             moved_from: None,
         },
     )
     .await?;
-    announce(db, &mut w).await?;
-    w.commit().await?;
-    hub.committed(seq);
-    Ok(seq)
+    Ok(())
 }
+
+/// An edit of the typed JSON of a document, applied inside the write transaction.
+pub type Edit = Box<dyn FnOnce(&mut Value) -> Result<(), WriteError> + Send>;
 
 /// Edits a document as the server: `edit` changes the typed JSON. Server-owned fields may change
 /// here (this is the office's path). Returns the sequence number, or `None` when nothing changed.
@@ -351,8 +454,126 @@ pub async fn server_update(
 ) -> Result<Option<u64>, WriteError> {
     let reference = schema::reference(db).await?;
     let mut w = documents::begin_write(db).await?;
-    let Some(stored) = documents::load_for_write(&mut w, id).await? else {
+    let applied = match update_in(&mut w, &reference, id, action, edit).await {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            w.rollback().await?;
+            return Ok(None);
+        }
+        Err(e) => {
+            w.rollback().await?;
+            return Err(e);
+        }
+    };
+    announce(db, &mut w).await?;
+    let seq = w.seq();
+    w.commit().await?;
+    hub.committed(seq);
+    let entry = update_audit(actor, action, id, applied, seq);
+    if let Err(e) = audit::record(db, &entry).await {
+        tracing::error!(error = %e, "cannot write audit entry");
+    }
+    Ok(Some(seq))
+}
+
+/// What [`server_update_many`] did with each edit, in input order.
+#[derive(Debug)]
+pub struct UpdateMany {
+    /// The sequence number every changed document carries (`None` when nothing changed).
+    pub seq: Option<u64>,
+    /// Per edit: `Ok(true)` changed, `Ok(false)` nothing to change, `Err` refused (not found,
+    /// invalid); refused edits store nothing, the others are committed together.
+    pub results: Vec<Result<bool, WriteError>>,
+}
+
+/// Edits many documents as the server in one write transaction under one sequence number (bulk
+/// imports), each edit as [`server_update`] would apply it and audited the same way. An edit
+/// that is refused (document missing, result invalid) is reported and skipped; any storage error
+/// rolls the whole batch back. Each document may appear at most once.
+pub async fn server_update_many(
+    db: &Db,
+    hub: &Hub,
+    edits: Vec<(DocId, Edit)>,
+    actor: Option<UserId>,
+    action: &str,
+) -> Result<UpdateMany, WriteError> {
+    let mut seen = std::collections::HashSet::new();
+    if let Some((id, _)) = edits.iter().find(|(id, _)| !seen.insert(*id)) {
+        return Err(WriteError::Invalid(format!(
+            "document {id} edited twice in one batch"
+        )));
+    }
+    let reference = schema::reference(db).await?;
+    let mut w = documents::begin_write(db).await?;
+    let mut results = Vec::with_capacity(edits.len());
+    let mut applied = Vec::new();
+    for (id, edit) in edits {
+        match update_in(&mut w, &reference, id, action, edit).await {
+            Ok(Some(a)) => {
+                applied.push((id, a));
+                results.push(Ok(true));
+            }
+            Ok(None) => results.push(Ok(false)),
+            Err(e @ (WriteError::Invalid(_) | WriteError::NotFound(_))) => results.push(Err(e)),
+            Err(e) => {
+                w.rollback().await?;
+                return Err(e);
+            }
+        }
+    }
+    if applied.is_empty() {
         w.rollback().await?;
+        return Ok(UpdateMany { seq: None, results });
+    }
+    announce(db, &mut w).await?;
+    let seq = w.seq();
+    w.commit().await?;
+    hub.committed(seq);
+    let entries: Vec<AuditEntry> = applied
+        .into_iter()
+        .map(|(id, a)| update_audit(actor, action, id, a, seq))
+        .collect();
+    if let Err(e) = audit::record_many(db, &entries).await {
+        tracing::error!(error = %e, "cannot write audit entries");
+    }
+    Ok(UpdateMany {
+        seq: Some(seq),
+        results,
+    })
+}
+
+/// What one server edit changed.
+struct Applied {
+    kind: Kind,
+    paths: Vec<String>,
+}
+
+fn update_audit(
+    actor: Option<UserId>,
+    action: &str,
+    id: DocId,
+    applied: Applied,
+    seq: u64,
+) -> AuditEntry {
+    let mut entry = AuditEntry::new(action);
+    entry.user_id = actor;
+    entry.doc_id = Some(id.to_string());
+    entry.kind = Some(applied.kind.as_str().to_owned());
+    entry.verdict = Some("ok".to_owned());
+    entry.detail = json!({"paths": applied.paths, "seq": seq});
+    entry
+}
+
+/// Applies one server edit inside `w`: `None` when it changes nothing. On `Err` nothing of this
+/// edit was stored (validation happens before any write).
+async fn update_in(
+    w: &mut WriteTx,
+    reference: &Reference,
+    id: DocId,
+    action: &str,
+    edit: impl FnOnce(&mut Value) -> Result<(), WriteError>,
+) -> Result<Option<Applied>, WriteError> {
+    let Some(stored) = documents::load_for_write(w, id).await? else {
         return Err(WriteError::NotFound(id));
     };
     let mut doc =
@@ -362,15 +583,10 @@ pub async fn server_update(
     let mut after = before.clone();
     edit(&mut after)?;
     if let Some(e) = document::validate_json(kind, &after)?.first() {
-        w.rollback().await?;
         return Err(WriteError::Invalid(e.to_string()));
     }
-    if let Err(e) = check_custom(&reference, kind, Some(&before), &after) {
-        w.rollback().await?;
-        return Err(e);
-    }
+    check_custom(reference, kind, Some(&before), &after)?;
     let Some(change) = server_write(kind, &mut doc, &after, action)? else {
-        w.rollback().await?;
         return Ok(None);
     };
     let typed = document::typed_json(kind, &doc)?;
@@ -379,10 +595,9 @@ pub async fn server_update(
         _ => stored.territory,
     };
     let moved = new_territory != stored.territory;
-    let seq = w.seq();
     let saved = || doc.save();
     documents::store(
-        &mut w,
+        w,
         DocWrite {
             id,
             kind,
@@ -400,24 +615,14 @@ pub async fn server_update(
     )
     .await?;
     if moved && kind == Kind::Customer {
-        documents::move_children(&mut w, id, stored.territory, new_territory).await?;
+        documents::move_children(w, id, stored.territory, new_territory).await?;
     }
-    announce(db, &mut w).await?;
-    w.commit().await?;
-    hub.committed(seq);
-    let paths: Vec<String> = document::changed_paths(&before, &typed)
-        .into_iter()
-        .collect();
-    let mut entry = AuditEntry::new(action);
-    entry.user_id = actor;
-    entry.doc_id = Some(id.to_string());
-    entry.kind = Some(kind.as_str().to_owned());
-    entry.verdict = Some("ok".to_owned());
-    entry.detail = json!({"paths": paths, "seq": seq});
-    if let Err(e) = audit::record(db, &entry).await {
-        tracing::error!(error = %e, "cannot write audit entry");
-    }
-    Ok(Some(seq))
+    Ok(Some(Applied {
+        kind,
+        paths: document::changed_paths(&before, &typed)
+            .into_iter()
+            .collect(),
+    }))
 }
 
 /// Checks the custom values a server write changes against the definitions (the forms check

@@ -126,6 +126,7 @@ pub const CATALOGUES: &[&[(&str, &str, &str)]] = &[
     super::admin::audit::MESSAGES,
     super::schema::MESSAGES,
     super::visits::MESSAGES,
+    super::import::MESSAGES,
 ];
 
 /// Every message of every catalogue.

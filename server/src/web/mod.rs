@@ -5,7 +5,7 @@
 //!   gets; routes other than `/login` and `/assets` go through [`session::require_session`];
 //! - [`csrf`]: the CSRF check of every state-changing request;
 //! - [`i18n`]: the message catalogue (zh-CN, English) and the language cookie;
-//! - [`dashboard`], [`customers`], [`history`], [`visits`], [`admin`], [`schema`]: the modules
+//! - [`dashboard`], [`customers`], [`history`], [`visits`], [`admin`], [`schema`], [`import`]: the modules
 //!   ([`custom_fields`]: dictionary-bound and custom fields in record forms and cards);
 //! - [`assets`]: vendored JavaScript (htmx) and our own CSS/JS, served from the binary.
 //!
@@ -20,6 +20,7 @@ pub mod dashboard;
 pub mod history;
 pub mod i18n;
 pub mod schema;
+pub mod import;
 pub mod session;
 pub mod visits;
 
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(visits::routes())
         .merge(admin::routes())
         .merge(schema::routes())
+        .merge(import::routes())
         // route_layer: only matched routes; unknown paths stay plain 404s.
         .route_layer(axum::middleware::from_fn_with_state(
             state,
@@ -64,6 +66,19 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/login", get(session::login_form).post(session::login))
         .route("/assets/{*path}", get(assets::serve))
         .merge(protected)
+        .route_layer(axum::middleware::map_response(security_headers))
+}
+
+/// Back-office routes that take file uploads. `startup::router` merges them outside the global
+/// request body limit; each carries its own (see [`import::upload_routes`]). Same session, CSRF
+/// and security headers as [`router`].
+pub fn upload_router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .merge(import::upload_routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            session::require_session,
+        ))
         .route_layer(axum::middleware::map_response(security_headers))
 }
 
@@ -248,6 +263,8 @@ pub struct Shell {
     pub is_admin: bool,
     /// Which administration sections the user may open.
     pub admin: AdminNav,
+    /// Whether the import entry is shown.
+    pub can_import: bool,
     /// The current path and query (where the language switch returns to).
     pub back: String,
 }
@@ -273,6 +290,7 @@ impl Shell {
                 roles: user.can(Permission::AdminRoles),
                 audit: user.can(Permission::AuditView),
             },
+            can_import: user.can(crate::auth::permissions::Permission::CustomersImport),
             back: user.path.clone(),
         }
     }

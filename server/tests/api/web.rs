@@ -206,6 +206,11 @@ pub(crate) fn protected_gets(id: DocId) -> Vec<String> {
         format!("/admin/roles/{id}"),
         "/admin/audit".into(),
         "/admin/audit?group=sync&verdict=rejected&page=2".into(),
+        "/import".into(),
+        format!("/import/{id}"),
+        format!("/import/{id}/status"),
+        format!("/import/{id}/errors.xlsx"),
+        format!("/import/{id}/errors.csv"),
     ]
 }
 
@@ -236,6 +241,10 @@ pub(crate) fn protected_posts(id: DocId) -> Vec<String> {
         "/admin/roles".into(),
         format!("/admin/roles/{id}"),
         format!("/admin/roles/{id}/delete"),
+        "/import/upload".into(),
+        format!("/import/{id}/preview"),
+        format!("/import/{id}/dry-run"),
+        format!("/import/{id}/run"),
     ]
 }
 
