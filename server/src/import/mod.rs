@@ -1,5 +1,5 @@
 //! Importing customers (and their contacts) from spreadsheets: reading `.xlsx`/`.csv` uploads
-//! ([`sheet`]), mapping columns to fields and checking rows ([`mapping`]), deciding and writing
+//! ([`sheet`]), mapping columns to fields and checking rows ([`mapping`], suggestions in [`suggest`]), deciding and writing
 //! rows in batches through the document write path as a background job ([`run`]), and the error
 //! report of rejected rows ([`report`]); `fieldcrm bench import` ([`bench`]). The back office's pages are in `web::import`; the SQL in
 //! `db::imports`. See `docs/decisions/0011-customer-import.md`.
@@ -9,6 +9,7 @@ pub mod mapping;
 pub mod report;
 pub mod run;
 pub mod sheet;
+pub mod suggest;
 
 use std::sync::OnceLock;
 

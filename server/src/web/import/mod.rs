@@ -29,6 +29,9 @@ use crate::import::run::{self, Action, Context, RunUser};
 use crate::import::{self as engine, sheet};
 use crate::startup::AppState;
 
+mod messages;
+pub use messages::MESSAGES;
+
 /// Largest upload request body (the file plus the multipart envelope).
 pub const MAX_UPLOAD_BODY: usize = sheet::MAX_FILE_BYTES + 64 * 1024;
 /// Rows shown in the preview.
@@ -809,276 +812,6 @@ pub async fn errors_csv(
     ))
 }
 
-/// (key, zh-CN, English): the import pages' messages, row problems included.
-pub const MESSAGES: &[(&str, &str, &str)] = &[
-    ("nav.import", "导入", "Import"),
-    ("imp.title", "导入客户", "Import customers"),
-    ("imp.upload", "上传文件", "Upload a file"),
-    (
-        "imp.upload_hint",
-        "支持 .xlsx 和 .csv（UTF-8 或 GBK 编码），最大 {} MB。第一行或标题下方的一行作为表头。",
-        "Accepts .xlsx and .csv (UTF-8 or GBK), up to {} MB. The header row is found automatically.",
-    ),
-    ("imp.upload_button", "上传", "Upload"),
-    ("imp.recent", "最近的导入", "Recent imports"),
-    ("imp.none", "还没有导入记录", "No imports yet"),
-    ("imp.file", "文件", "File"),
-    ("imp.uploaded", "上传时间", "Uploaded"),
-    ("imp.rows", "行数", "Rows"),
-    ("imp.status", "状态", "Status"),
-    ("imp.created", "新建", "Created"),
-    ("imp.updated", "更新", "Updated"),
-    ("imp.skipped", "跳过", "Skipped"),
-    ("imp.rejected", "拒绝", "Rejected"),
-    ("imp.open", "打开", "Open"),
-    ("imp.back", "返回导入列表", "Back to imports"),
-    ("imp.file_info", "文件信息", "File"),
-    ("imp.kind", "格式", "Format"),
-    ("imp.encoding", "编码", "Encoding"),
-    ("imp.size", "大小", "Size"),
-    ("imp.header_row", "表头行", "Header row"),
-    ("imp.mapping", "字段对应", "Column mapping"),
-    ("imp.column", "列", "Column"),
-    ("imp.header", "表头", "Header"),
-    ("imp.samples", "示例数据", "Sample values"),
-    ("imp.target", "导入为", "Import as"),
-    ("imp.rules", "查重规则", "Duplicate rules"),
-    (
-        "imp.match_by",
-        "按以下字段匹配已有客户",
-        "Match existing customers by",
-    ),
-    ("imp.match.code", "客户编码", "Customer code"),
-    ("imp.match.phone", "电话", "Phone"),
-    ("imp.match.name", "客户名称", "Name"),
-    (
-        "imp.match.none",
-        "不匹配（全部新建）",
-        "Don't match (create all)",
-    ),
-    ("imp.on_match", "匹配到时", "When a row matches"),
-    ("imp.on.update", "更新该客户", "Update the customer"),
-    ("imp.on.skip", "跳过该行", "Skip the row"),
-    (
-        "imp.default_territory",
-        "默认区域（行中未填写区域时）",
-        "Default territory (rows without one)",
-    ),
-    ("imp.no_default", "无", "None"),
-    ("imp.preview_button", "预览", "Preview"),
-    ("imp.dry_run_button", "试运行", "Dry run"),
-    ("imp.run_button", "开始导入", "Import"),
-    (
-        "imp.rules_hint",
-        "文件中的行按顺序处理：与前面某行重复的行会匹配该行创建的客户。空单元格不会清空已有值；电话、标签和联系人会合并。",
-        "Rows are taken in file order: a row repeating an earlier one matches the customer that row created. Empty cells never clear a value; phones, tags and contacts are merged.",
-    ),
-    ("imp.preview", "预览（前 20 行）", "Preview (first 20 rows)"),
-    (
-        "imp.preview_total",
-        "文件共有数据行",
-        "Data rows in the file",
-    ),
-    ("imp.row", "行", "Row"),
-    ("imp.action", "结果", "Outcome"),
-    ("imp.act.create", "新建", "Create"),
-    ("imp.act.update", "更新", "Update"),
-    ("imp.act.skip", "跳过", "Skip"),
-    ("imp.act.reject", "拒绝", "Reject"),
-    (
-        "imp.settings_errors",
-        "请先修正字段对应：",
-        "Fix the mapping first:",
-    ),
-    ("imp.progress", "进度", "Progress"),
-    ("imp.started", "开始时间", "Started"),
-    ("imp.finished", "结束时间", "Finished"),
-    (
-        "imp.dry_result",
-        "试运行结果（未写入任何数据）",
-        "Dry run result (nothing was written)",
-    ),
-    ("imp.result", "导入结果", "Import result"),
-    (
-        "imp.error_report",
-        "下载错误报告",
-        "Download the error report",
-    ),
-    ("imp.error", "错误", "Error"),
-    ("imp.st.draft", "待对应字段", "Mapping"),
-    ("imp.st.dry_running", "试运行中", "Dry run running"),
-    ("imp.st.running", "导入中", "Importing"),
-    ("imp.st.checked", "试运行完成", "Dry run finished"),
-    ("imp.st.done", "已完成", "Done"),
-    ("imp.st.failed", "失败", "Failed"),
-    ("imp.rep.row", "行号", "Row"),
-    ("imp.rep.reason", "原因", "Reason"),
-    (
-        "imp.set.twice",
-        "同一字段只能对应一列（电话、标签、备注、联系人电话除外）",
-        "A field can take only one column (except phones, tags, notes and contact phone)",
-    ),
-    (
-        "imp.set.no_name",
-        "请把一列对应为“客户名称”",
-        "Map a column to “Name”",
-    ),
-    (
-        "imp.set.match_unmapped",
-        "查重所用的字段没有对应的列",
-        "The field used to match duplicates is not mapped",
-    ),
-    (
-        "imp.set.territory_scope",
-        "默认区域不在您的管辖范围内",
-        "The default territory is outside your territories",
-    ),
-    (
-        "imp.err.not_editable",
-        "该导入正在运行或已完成",
-        "This import is running or finished",
-    ),
-    (
-        "imp.err.no_file",
-        "请选择要上传的文件",
-        "Choose a file to upload",
-    ),
-    ("imp.err.file_empty", "文件是空的", "The file is empty"),
-    (
-        "imp.err.file_too_large",
-        "文件超过 {} MB 的上限",
-        "The file is larger than the {} MB limit",
-    ),
-    (
-        "imp.err.zip_bomb",
-        "文件解压后过大，无法导入",
-        "The file expands to more than can be imported",
-    ),
-    (
-        "imp.err.not_sheet",
-        "无法识别的文件：请上传 .xlsx 或 .csv 表格",
-        "Unrecognised file: upload an .xlsx or .csv spreadsheet",
-    ),
-    (
-        "imp.err.encoding",
-        "无法识别文本编码，请保存为 UTF-8 或 GBK",
-        "Unknown text encoding: save as UTF-8 or GBK",
-    ),
-    (
-        "imp.err.no_rows",
-        "表格中没有数据行",
-        "The sheet has no data rows",
-    ),
-    (
-        "imp.err.too_many_rows",
-        "行数超过上限（200,000 行）",
-        "Too many rows (limit 200,000)",
-    ),
-    (
-        "imp.err.too_many_columns",
-        "列数超过上限（200 列）",
-        "Too many columns (limit 200)",
-    ),
-    (
-        "imp.err.too_long",
-        "内容过长（最多 {} 个字符）",
-        "Too long (at most {} characters)",
-    ),
-    (
-        "imp.err.kind",
-        "无法识别的客户类型“{}”（企业/个人）",
-        "Unknown customer type “{}” (company/person)",
-    ),
-    (
-        "imp.err.phone",
-        "不是有效的电话号码：“{}”",
-        "Not a phone number: “{}”",
-    ),
-    (
-        "imp.err.email",
-        "不是有效的邮箱地址：“{}”",
-        "Not an e-mail address: “{}”",
-    ),
-    (
-        "imp.err.territory_unknown",
-        "没有名为“{}”的区域",
-        "No territory named “{}”",
-    ),
-    (
-        "imp.err.territory_scope",
-        "区域不在您的管辖范围内",
-        "The territory is outside your territories",
-    ),
-    (
-        "imp.err.territory_required",
-        "没有区域：请填写区域列或选择默认区域",
-        "No territory: fill the territory column or choose a default",
-    ),
-    (
-        "imp.err.owner_unknown",
-        "没有用户名为“{}”的在职用户",
-        "No active user named “{}”",
-    ),
-    (
-        "imp.err.contact_name",
-        "联系人信息缺少联系人姓名",
-        "Contact details without a contact name",
-    ),
-    (
-        "imp.err.name_required",
-        "客户名称为空",
-        "The customer name is empty",
-    ),
-    (
-        "imp.err.ambiguous",
-        "“{}”匹配到多个客户，无法确定更新哪一个",
-        "“{}” matches several customers; cannot tell which to update",
-    ),
-    (
-        "imp.err.match_scope",
-        "匹配到的客户不在您的管辖范围内",
-        "The matching customer is outside your territories",
-    ),
-    (
-        "imp.err.reassign",
-        "您无权更改已有客户的区域或负责人",
-        "You may not change the territory or owner of existing customers",
-    ),
-    ("imp.err.invalid", "数据无效：{}", "Invalid: {}"),
-    (
-        "imp.skip.exists",
-        "已有相同的客户",
-        "Matches an existing customer",
-    ),
-    (
-        "imp.skip.duplicate_row",
-        "与第 {} 行重复",
-        "Duplicate of row {}",
-    ),
-    ("imp.t.ignore", "（不导入）", "(ignore)"),
-    ("imp.t.code", "客户编码", "Customer code"),
-    ("imp.t.name", "客户名称", "Name"),
-    ("imp.t.kind", "客户类型", "Type"),
-    ("imp.t.tier", "等级", "Tier"),
-    ("imp.t.industry", "行业", "Industry"),
-    ("imp.t.source", "来源", "Source"),
-    ("imp.t.phones", "电话", "Phones"),
-    ("imp.t.email", "邮箱", "E-mail"),
-    ("imp.t.province", "省", "Province"),
-    ("imp.t.city", "市", "City"),
-    ("imp.t.district", "区", "District"),
-    ("imp.t.street", "街道地址", "Street"),
-    ("imp.t.zip", "邮编", "Postal code"),
-    ("imp.t.tags", "标签", "Tags"),
-    ("imp.t.notes", "备注", "Notes"),
-    ("imp.t.territory", "区域（名称）", "Territory (name)"),
-    ("imp.t.owner", "负责人（用户名）", "Owner (username)"),
-    ("imp.t.contact_name", "联系人姓名", "Contact name"),
-    ("imp.t.contact_title", "联系人职务", "Contact title"),
-    ("imp.t.contact_phone", "联系人电话", "Contact phone"),
-    ("imp.t.contact_email", "联系人邮箱", "Contact e-mail"),
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1086,7 +819,7 @@ mod tests {
 
     #[test]
     fn every_key_the_engine_produces_has_a_message() {
-        let has = |k: &str| super::super::i18n::messages().any(|(m, _, _)| *m == k);
+        let has = |k: &str| crate::web::i18n::messages().any(|(m, _, _)| *m == k);
         for t in Target::ALL {
             assert!(has(t.label_key()), "{t:?}");
         }
@@ -1094,9 +827,9 @@ mod tests {
             assert!(has(a.label_key()));
         }
         let engine_sources = [
-            include_str!("../import/mapping.rs"),
-            include_str!("../import/run.rs"),
-            include_str!("../import/sheet.rs"),
+            include_str!("../../import/mapping.rs"),
+            include_str!("../../import/run.rs"),
+            include_str!("../../import/sheet.rs"),
         ];
         let mut n = 0;
         for src in engine_sources {
@@ -1112,7 +845,7 @@ mod tests {
 
     #[test]
     fn problems_read_with_their_column() {
-        let tr = Tr(super::super::i18n::Lang::En);
+        let tr = Tr(crate::web::i18n::Lang::En);
         let headers = vec!["邮箱".to_owned(), String::new()];
         let p = Problem::cell(0, "imp.err.email", "x");
         assert_eq!(
