@@ -7,9 +7,12 @@
 //! unix milliseconds, ids are hyphenated UUID `TEXT`.
 
 pub mod audit;
+pub mod bench_data;
+pub mod customer_list;
 pub mod customers_query;
 pub mod devices;
 pub mod documents;
+pub mod list_prefs;
 pub mod territories;
 pub mod tokens;
 pub mod users;

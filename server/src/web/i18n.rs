@@ -117,7 +117,7 @@ pub async fn switch(
 
 /// Every catalogue: the shell's and common messages ([`MESSAGES`]) and one per module that has
 /// its own (a module adds its `MESSAGES` here). Keys are unique across all of them (tested).
-pub const CATALOGUES: &[&[(&str, &str, &str)]] = &[MESSAGES];
+pub const CATALOGUES: &[&[(&str, &str, &str)]] = &[MESSAGES, super::customer_list::MESSAGES];
 
 /// Every message of every catalogue.
 pub fn messages() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
