@@ -11,7 +11,9 @@ mod helpers;
 
 mod auth;
 mod browser;
+mod browser_list;
 mod cli;
+mod customer_list;
 mod devices;
 mod documents;
 mod health;

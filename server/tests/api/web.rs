@@ -185,6 +185,10 @@ fn protected_gets(id: DocId) -> Vec<String> {
         format!("/customers/{id}/edit"),
         "/visits".into(),
         "/admin/logins".into(),
+        "/customers?q=%E5%8D%8E%E8%81%94&industry=x&owner=&tag=vip&sort=code&dir=desc".into(),
+        "/customers/columns".into(),
+        "/customers/export?format=xlsx".into(),
+        "/customers/export?format=csv&tier=A".into(),
     ]
 }
 
@@ -194,6 +198,11 @@ fn protected_posts(id: DocId) -> Vec<String> {
         "/lang".into(),
         "/customers".into(),
         format!("/customers/{id}"),
+        "/customers/filters".into(),
+        format!("/customers/filters/{}/delete", uuid::Uuid::now_v7()),
+        "/customers/columns".into(),
+        "/customers/reassign".into(),
+        format!("/customers/{id}/reassign"),
     ]
 }
 
