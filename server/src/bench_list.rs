@@ -539,12 +539,16 @@ pub async fn run(args: BenchListArgs) -> anyhow::Result<()> {
                 id: c.id,
                 name: c.name.clone(),
                 code: c.code.clone(),
+                // A contact's full name of 3 characters (most have 2 or 3), else 3 characters of
+                // the customer's name.
                 contact: c
                     .contact_names
                     .split(", ")
                     .find(|n| n.chars().count() >= 3)
-                    .unwrap_or(&c.contact_names)
-                    .to_owned(),
+                    .map_or_else(
+                        || c.name.chars().skip(2).take(3).collect(),
+                        str::to_owned,
+                    ),
                 territory: c.territory,
                 owner: c.owner,
                 tier: c.tier.clone(),

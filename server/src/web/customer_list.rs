@@ -37,8 +37,8 @@ pub fn routes() -> axum::Router<AppState> {
 
 /// Rows per page.
 pub const PAGE_SIZE: i64 = 25;
-/// The count stops here; beyond it the list says "10000+".
-pub const COUNT_CAP: i64 = 10_000;
+/// The count stops here; beyond it the list says "1000+".
+pub const COUNT_CAP: i64 = 1_000;
 
 /// Every column the list can show: (key, message key).
 pub const COLUMNS: &[(&str, &str)] = &[
@@ -298,7 +298,7 @@ pub struct RowView {
 pub struct TableData {
     headers: Vec<(&'static str, &'static str)>,
     rows: Vec<RowView>,
-    /// "123" or "10000+".
+    /// "123" or "1000+".
     total: String,
     /// The filter's query string (no cursor): export links, saving, "reassign all".
     filter_qs: String,
