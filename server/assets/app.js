@@ -19,6 +19,15 @@
       e.detail.isError = false;
     }
   });
+  // A "select all" checkbox ticks every checkbox of the class it names.
+  document.addEventListener("change", function (e) {
+    var el = e.target;
+    if (el && el.matches && el.matches("input[data-check-all]")) {
+      document.querySelectorAll("input." + el.getAttribute("data-check-all")).forEach(function (box) {
+        box.checked = el.checked;
+      });
+    }
+  });
   // Filter selects submit their form on change.
   document.addEventListener("change", function (e) {
     var el = e.target;

@@ -16,6 +16,7 @@
 pub mod attachments;
 pub mod auth;
 pub mod bench;
+pub mod bench_list;
 pub mod cli;
 pub mod db;
 pub mod demo_data;

@@ -61,6 +61,7 @@ async fn main() -> anyhow::Result<()> {
             fieldcrm_server::import::bench::run(args).await
         }
         Command::Bench(BenchCommand::Device(args)) => fieldcrm_server::bench::device(args).await,
+        Command::Bench(BenchCommand::List(args)) => fieldcrm_server::bench_list::run(args).await,
         Command::User(UserCommand::Add(args)) => user_add(args).await,
         Command::User(UserCommand::List { db, json }) => {
             let db = open(&db).await?;

@@ -92,6 +92,8 @@ pub enum BenchCommand {
     Sync(crate::bench::BenchArgs),
     /// Import benchmark: N customers from a generated .xlsx/.csv, created then updated.
     Import(crate::import::bench::BenchImportArgs),
+    /// Customer-list benchmark: N customers (default 1,000,000), p50/p95/max per query type.
+    List(crate::bench_list::BenchListArgs),
     /// One device run of the sync benchmark (started by `bench sync`).
     #[command(hide = true)]
     Device(crate::bench::BenchDeviceArgs),
@@ -258,6 +260,8 @@ mod tests {
         Cli::try_parse_from(["fieldcrm", "user", "disable", "u"]).unwrap();
         Cli::try_parse_from(["fieldcrm", "territory", "add", "上海", "--parent", "华东"]).unwrap();
         Cli::try_parse_from(["fieldcrm", "territory", "list"]).unwrap();
+        Cli::try_parse_from(["fieldcrm", "bench", "list", "--customers", "1000", "--json"])
+            .unwrap();
         assert!(
             Cli::try_parse_from([
                 "fieldcrm",

@@ -1,31 +1,37 @@
 //! Read queries of the web back office over the projection tables (`customers`, `visits`):
-//! the scoped, filtered, sorted and paginated customer list, a customer's visits, the dashboard
-//! figures. Every query takes the caller's [`ScopeTerritories`] and stays inside it, and the
-//! owner restriction of the caller's data scope (`Option<&[UserId]>`, `None` = any owner; see
-//! [`super::departments::owner_restriction`]): customers by `owner_id`, visits by `rep_id`.
+//! a customer's visits, the dashboard figures, and the SQL condition builder they share with the
+//! customer list ([`super::customer_list`], re-exported here). Every query takes the caller's
+//! [`ScopeTerritories`] and stays inside it, and the owner restriction of the caller's data scope
+//! (`Option<&[UserId]>`, `None` = any owner; see [`super::departments::owner_restriction`]):
+//! customers by `owner_id`, visits by `rep_id`.
 
-use fieldcrm_core::{DocId, TerritoryId, UserId};
+use fieldcrm_core::{DocId, UserId};
 use sqlx::Row;
-use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
 use super::territories::ScopeTerritories;
 use super::{Db, DbError};
 
+pub use super::customer_list::{
+    CustomerFilter, CustomerPage, CustomerRow, CustomerSort, SortKey, list, tiers,
+};
+
 /// A SQL condition with its bind values, numbered from a given placeholder on.
-struct Cond {
-    sql: Vec<String>,
-    binds: Vec<Bind>,
+pub(crate) struct Cond {
+    pub(crate) sql: Vec<String>,
+    pub(crate) binds: Vec<Bind>,
 }
 
-#[derive(Clone)]
-enum Bind {
+/// A bind value of a [`Cond`].
+#[derive(Clone, Debug)]
+pub(crate) enum Bind {
     Text(String),
     Int(i64),
 }
 
 impl Cond {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Cond {
             sql: Vec::new(),
             binds: Vec::new(),
@@ -33,18 +39,18 @@ impl Cond {
     }
 
     /// The next placeholder (`$N`).
-    fn next(&self) -> String {
+    pub(crate) fn next(&self) -> String {
         format!("${}", self.binds.len() + 1)
     }
 
-    fn push(&mut self, sql: impl FnOnce(&str) -> String, bind: Bind) {
+    pub(crate) fn push(&mut self, sql: impl FnOnce(&str) -> String, bind: Bind) {
         let p = self.next();
         self.sql.push(sql(&p));
         self.binds.push(bind);
     }
 
     /// `column` inside `scope`.
-    fn scope(&mut self, column: &str, scope: &ScopeTerritories) {
+    pub(crate) fn scope(&mut self, column: &str, scope: &ScopeTerritories) {
         match scope {
             ScopeTerritories::All => {}
             ScopeTerritories::None => self.sql.push("1 = 0".to_owned()),
@@ -61,7 +67,7 @@ impl Cond {
     }
 
     /// `column` is one of `owners` (nothing if `None`; no row if the list is empty).
-    fn owners(&mut self, column: &str, owners: Option<&[UserId]>) {
+    pub(crate) fn owners(&mut self, column: &str, owners: Option<&[UserId]>) {
         match owners {
             None => {}
             Some([]) => self.sql.push("1 = 0".to_owned()),
@@ -76,7 +82,7 @@ impl Cond {
         }
     }
 
-    fn where_clause(&self) -> String {
+    pub(crate) fn where_clause(&self) -> String {
         if self.sql.is_empty() {
             String::new()
         } else {
@@ -84,7 +90,7 @@ impl Cond {
         }
     }
 
-    fn bind<'q>(
+    pub(crate) fn bind<'q>(
         &self,
         mut q: Query<'q, sqlx::Any, AnyArguments<'q>>,
     ) -> Query<'q, sqlx::Any, AnyArguments<'q>> {
@@ -99,7 +105,7 @@ impl Cond {
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
-fn like_pattern(s: &str) -> String {
+pub(crate) fn like_pattern(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('%');
     for ch in s.chars() {
@@ -110,152 +116,6 @@ fn like_pattern(s: &str) -> String {
     }
     out.push('%');
     out
-}
-
-/// How the customer list is sorted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum CustomerSort {
-    /// By name, A → Z (the default).
-    #[default]
-    Name,
-    /// Most recently updated first.
-    Updated,
-}
-
-/// What the customer list shows.
-#[derive(Clone, Debug, Default)]
-pub struct CustomerFilter {
-    /// Free text: name, code, phone, contact names (the `search` column).
-    pub query: Option<String>,
-    /// Only this territory.
-    pub territory: Option<TerritoryId>,
-    /// Only this tier.
-    pub tier: Option<String>,
-    /// Sort order.
-    pub sort: CustomerSort,
-    /// Only customers owned by one of these users (the data scope); `None` = any owner.
-    pub owners: Option<Vec<UserId>>,
-    /// Rows to skip.
-    pub offset: i64,
-    /// Rows per page.
-    pub limit: i64,
-}
-
-/// One row of the customer list.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CustomerRow {
-    /// The document id.
-    pub id: String,
-    /// Business code.
-    pub code: String,
-    /// Name.
-    pub name: String,
-    /// Tier.
-    pub tier: String,
-    /// City.
-    pub city: String,
-    /// Phone(s).
-    pub phone: String,
-    /// Territory name, if any.
-    pub territory: String,
-    /// Last update, unix ms.
-    pub updated_at: i64,
-}
-
-/// A page of the customer list and the total matching.
-#[derive(Clone, Debug)]
-pub struct CustomerPage {
-    /// The rows.
-    pub rows: Vec<CustomerRow>,
-    /// How many match the filter in total.
-    pub total: i64,
-}
-
-fn customer_conditions(scope: &ScopeTerritories, f: &CustomerFilter) -> Cond {
-    let mut c = Cond::new();
-    c.scope("c.territory_id", scope);
-    c.owners("c.owner_id", f.owners.as_deref());
-    if let Some(q) = f.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        c.push(
-            |p| format!("c.search LIKE {p} ESCAPE '\\'"),
-            Bind::Text(like_pattern(&q.to_lowercase())),
-        );
-    }
-    if let Some(t) = f.territory {
-        c.push(
-            |p| format!("c.territory_id = {p}"),
-            Bind::Text(t.to_string()),
-        );
-    }
-    if let Some(tier) = f.tier.as_deref().filter(|t| !t.is_empty()) {
-        c.push(|p| format!("c.tier = {p}"), Bind::Text(tier.to_owned()));
-    }
-    c
-}
-
-fn customer_row(row: &AnyRow) -> Result<CustomerRow, DbError> {
-    Ok(CustomerRow {
-        id: row.try_get("id")?,
-        code: row.try_get("code")?,
-        name: row.try_get("name")?,
-        tier: row.try_get("tier")?,
-        city: row.try_get("city")?,
-        phone: row.try_get("phone")?,
-        territory: row
-            .try_get::<Option<String>, _>("territory_name")?
-            .unwrap_or_default(),
-        updated_at: row.try_get("updated_at")?,
-    })
-}
-
-/// The customers in `scope` matching `filter`, one page, with the total count.
-pub async fn list(
-    db: &Db,
-    scope: &ScopeTerritories,
-    filter: &CustomerFilter,
-) -> Result<CustomerPage, DbError> {
-    let mut c = customer_conditions(scope, filter);
-    let where_clause = c.where_clause();
-    let count_sql = format!("SELECT COUNT(*) AS n FROM customers c{where_clause}");
-    let total: i64 = c
-        .bind(sqlx::query(&count_sql))
-        .fetch_one(db.pool())
-        .await?
-        .try_get("n")?;
-    let order = match filter.sort {
-        CustomerSort::Name => "c.name ASC, c.id ASC",
-        CustomerSort::Updated => "c.updated_at DESC, c.id ASC",
-    };
-    let limit = c.next();
-    c.binds.push(Bind::Int(filter.limit.clamp(1, 200)));
-    let offset = c.next();
-    c.binds.push(Bind::Int(filter.offset.max(0)));
-    let sql = format!(
-        "SELECT c.id, c.code, c.name, c.tier, c.city, c.phone, c.updated_at, \
-                t.name AS territory_name \
-         FROM customers c LEFT JOIN territories t ON t.id = c.territory_id{where_clause} \
-         ORDER BY {order} LIMIT {limit} OFFSET {offset}"
-    );
-    let rows = c.bind(sqlx::query(&sql)).fetch_all(db.pool()).await?;
-    Ok(CustomerPage {
-        rows: rows.iter().map(customer_row).collect::<Result<_, _>>()?,
-        total,
-    })
-}
-
-/// The distinct tiers of the customers in `scope`, sorted.
-pub async fn tiers(db: &Db, scope: &ScopeTerritories) -> Result<Vec<String>, DbError> {
-    let mut c = Cond::new();
-    c.scope("c.territory_id", scope);
-    c.sql.push("c.tier <> ''".to_owned());
-    let sql = format!(
-        "SELECT DISTINCT c.tier AS tier FROM customers c{} ORDER BY c.tier",
-        c.where_clause()
-    );
-    let rows = c.bind(sqlx::query(&sql)).fetch_all(db.pool()).await?;
-    rows.iter()
-        .map(|r| r.try_get("tier").map_err(DbError::from))
-        .collect()
 }
 
 /// Who created a document (`documents.created_by`, if recorded) and when (unix ms).

@@ -8,13 +8,16 @@
 
 pub mod attachments;
 pub mod audit;
+pub mod bench_data;
+pub mod customer_list;
 pub mod customers_query;
 pub mod departments;
 pub mod devices;
 pub mod documents;
+pub mod imports;
+pub mod list_prefs;
 pub mod roles;
 pub mod schema;
-pub mod imports;
 pub mod territories;
 pub mod tokens;
 pub mod tree;

@@ -1,7 +1,7 @@
-//! Customers: the list (search, filters, sorting, pagination; htmx gets only the table), the
-//! card (details, contacts, visits, history tabs), and create/edit through the document write
-//! path (`write::server_create` / `write::server_update`), so synced devices receive the change.
-//! Everything stays inside the user's territory scope; outside it a customer is "not found".
+//! Customers: the card (details, contacts, visits, history tabs) and create/edit through the
+//! document write path (`write::server_create` / `write::server_update`), so synced devices
+//! receive the change. The list is [`super::customer_list`]. Everything stays inside the user's
+//! territory scope; outside it a customer is "not found".
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -14,17 +14,18 @@ use fieldcrm_core::document::Kind;
 use fieldcrm_core::domain::customer::{Customer, CustomerKind};
 use fieldcrm_core::schema::{self as core_schema, Reference};
 use fieldcrm_core::{DocId, Role, TerritoryId, UserId};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::custom_fields::{self, CustomInput, Opt, Shown};
+use super::customer_list::scoped_territories;
 use super::history::{self, Via, Who};
 use super::i18n::{Lang, Tr};
 use super::session::WebUser;
 use super::{Shell, WebError, fmt_ms, is_htmx, render};
 use crate::auth::permissions::Permission;
 use crate::db::audit::{self, AuditEntry};
-use crate::db::customers_query::{self, CustomerFilter, CustomerSort, VisitFilter};
+use crate::db::customers_query::{self, VisitFilter};
 use crate::db::territories::{self, ScopeTerritories, Territory};
 use crate::db::{documents, schema, users};
 use crate::startup::AppState;
@@ -34,178 +35,10 @@ use crate::sync::write;
 pub fn routes() -> axum::Router<AppState> {
     use axum::routing::get;
     axum::Router::new()
-        .route("/customers", get(list).post(create))
+        .route("/customers", get(super::customer_list::list).post(create))
         .route("/customers/new", get(new_form))
         .route("/customers/{id}", get(card).post(update))
         .route("/customers/{id}/edit", get(edit_form))
-}
-
-/// Rows per page of the customer list.
-pub const PAGE_SIZE: i64 = 25;
-
-/// Query string of the customer list.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-pub struct ListQuery {
-    /// Search text.
-    #[serde(default)]
-    pub q: String,
-    /// Territory id.
-    #[serde(default)]
-    pub territory: String,
-    /// Tier.
-    #[serde(default)]
-    pub tier: String,
-    /// `name` or `updated`.
-    #[serde(default)]
-    pub sort: String,
-    /// 1-based page.
-    #[serde(default)]
-    pub page: Option<i64>,
-}
-
-/// A row of the table, formatted.
-#[derive(Debug)]
-pub struct RowView {
-    id: String,
-    code: String,
-    name: String,
-    tier: String,
-    city: String,
-    phone: String,
-    territory: String,
-    updated: String,
-}
-
-/// The table partial's data.
-#[derive(Debug)]
-pub struct TableData {
-    rows: Vec<RowView>,
-    total: i64,
-    page: i64,
-    pages: i64,
-    prev_url: Option<String>,
-    next_url: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "customers.html")]
-struct ListPage {
-    shell: Shell,
-    tr: Tr,
-    query: ListQuery,
-    territories: Vec<Territory>,
-    tiers: Vec<Opt>,
-    t: TableData,
-}
-
-#[derive(Template)]
-#[template(path = "customers_table.html")]
-struct TablePartial {
-    tr: Tr,
-    t: TableData,
-}
-
-/// Territories inside `scope`, by name.
-async fn scoped_territories(
-    state: &AppState,
-    scope: &ScopeTerritories,
-) -> Result<Vec<Territory>, WebError> {
-    Ok(territories::list(&state.db)
-        .await?
-        .into_iter()
-        .filter(|t| scope.contains(t.id))
-        .collect())
-}
-
-fn list_url(q: &ListQuery, page: i64) -> String {
-    let mut q = q.clone();
-    q.page = Some(page);
-    format!(
-        "/customers?{}",
-        serde_urlencoded::to_string(&q).unwrap_or_default()
-    )
-}
-
-/// `GET /customers`: the page, or only the table for htmx.
-pub async fn list(
-    State(state): State<AppState>,
-    user: WebUser,
-    headers: HeaderMap,
-    Query(query): Query<ListQuery>,
-) -> Result<Response, WebError> {
-    user.require(Permission::CustomersView)?;
-    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
-    let territory = match query.territory.trim() {
-        "" => None,
-        t => Some(TerritoryId::parse(t).map_err(|_| WebError::BadRequest("territory".into()))?),
-    };
-    let page = query.page.unwrap_or(1).clamp(1, 1_000_000);
-    let filter = CustomerFilter {
-        query: Some(query.q.chars().take(200).collect()),
-        territory,
-        tier: Some(query.tier.clone()),
-        sort: if query.sort == "updated" {
-            CustomerSort::Updated
-        } else {
-            CustomerSort::Name
-        },
-        owners: user.owner_restriction(&state.db).await?,
-        offset: (page - 1) * PAGE_SIZE,
-        limit: PAGE_SIZE,
-    };
-    let result = customers_query::list(&state.db, &scope, &filter).await?;
-    let pages = ((result.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let t = TableData {
-        rows: result
-            .rows
-            .into_iter()
-            .map(|r| RowView {
-                id: r.id,
-                code: r.code,
-                name: r.name,
-                tier: r.tier,
-                city: r.city,
-                phone: r.phone,
-                territory: r.territory,
-                updated: fmt_ms(Some(r.updated_at)),
-            })
-            .collect(),
-        total: result.total,
-        page,
-        pages,
-        prev_url: (page > 1).then(|| list_url(&query, page - 1)),
-        next_url: (page < pages).then(|| list_url(&query, page + 1)),
-    };
-    let tr = super::i18n::Tr(user.lang);
-    if is_htmx(&headers) && !headers.contains_key("hx-history-restore-request") {
-        return render(&TablePartial { tr, t });
-    }
-    render(&ListPage {
-        shell: Shell::new(&user, "customers"),
-        tr,
-        territories: scoped_territories(&state, &scope).await?,
-        tiers: tier_filter(&state, tr, &query.tier).await?,
-        query,
-        t,
-    })
-}
-
-/// The tier filter's options: every entry of the tier list (inactive ones too: existing customers
-/// keep them), labelled.
-async fn tier_filter(state: &AppState, tr: Tr, current: &str) -> Result<Vec<Opt>, WebError> {
-    let reference = schema::reference(&state.db).await?;
-    let english = tr.0 == Lang::En;
-    Ok(reference
-        .list(core_schema::CUSTOMER_TIER)
-        .map(|l| l.entries.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .map(|e| Opt {
-            code: e.code.clone(),
-            label: e.label(english).to_owned(),
-            selected: e.code == current,
-        })
-        .collect())
 }
 
 /// A contact, formatted.
@@ -283,6 +116,17 @@ struct CardPage {
     shell: Shell,
     tr: Tr,
     d: TabData,
+    /// The reassignment form's choices, when the user may reassign.
+    reassign: Option<ReassignChoices>,
+}
+
+/// The card's reassignment form: territories in scope and possible owners.
+#[derive(Debug)]
+pub struct ReassignChoices {
+    territories: Vec<Territory>,
+    owners: Vec<users::User>,
+    territory: String,
+    owner: String,
 }
 
 #[derive(Template)]
@@ -445,10 +289,21 @@ pub async fn card(
     if is_htmx(&headers) && !headers.contains_key("hx-history-restore-request") {
         return render(&TabPartial { tr, d });
     }
+    let reassign = if user.can(Permission::CustomersReassign) {
+        Some(ReassignChoices {
+            territories: scoped_territories(&state, &scope).await?,
+            owners: super::customer_list::possible_owners(&state).await?,
+            territory: c.territory.map(|t| t.to_string()).unwrap_or_default(),
+            owner: c.owner.map(|o| o.to_string()).unwrap_or_default(),
+        })
+    } else {
+        None
+    };
     render(&CardPage {
         shell: Shell::new(&user, "customers"),
         tr,
         d,
+        reassign,
     })
 }
 

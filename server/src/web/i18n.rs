@@ -127,6 +127,7 @@ pub const CATALOGUES: &[&[(&str, &str, &str)]] = &[
     super::schema::MESSAGES,
     super::visits::MESSAGES,
     super::import::MESSAGES,
+    super::customer_list::MESSAGES,
 ];
 
 /// Every message of every catalogue.

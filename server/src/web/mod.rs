@@ -5,7 +5,8 @@
 //!   gets; routes other than `/login` and `/assets` go through [`session::require_session`];
 //! - [`csrf`]: the CSRF check of every state-changing request;
 //! - [`i18n`]: the message catalogue (zh-CN, English) and the language cookie;
-//! - [`dashboard`], [`customers`], [`history`], [`visits`], [`admin`], [`schema`], [`import`]: the modules
+//! - [`dashboard`], [`customers`], [`customer_list`] (with [`customer_export`] and
+//!   [`customer_reassign`]), [`history`], [`visits`], [`admin`], [`schema`], [`import`]: the modules
 //!   ([`custom_fields`]: dictionary-bound and custom fields in record forms and cards);
 //! - [`assets`]: vendored JavaScript (htmx) and our own CSS/JS, served from the binary.
 //!
@@ -15,12 +16,15 @@ pub mod admin;
 pub mod assets;
 pub mod csrf;
 pub mod custom_fields;
+pub mod customer_export;
+pub mod customer_list;
+pub mod customer_reassign;
 pub mod customers;
 pub mod dashboard;
 pub mod history;
 pub mod i18n;
-pub mod schema;
 pub mod import;
+pub mod schema;
 pub mod session;
 pub mod visits;
 
@@ -53,6 +57,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/logout", post(session::logout))
         .route("/lang", post(i18n::switch))
         .merge(customers::routes())
+        .merge(customer_list::routes())
+        .merge(customer_export::routes())
+        .merge(customer_reassign::routes())
         .merge(visits::routes())
         .merge(admin::routes())
         .merge(schema::routes())

@@ -10,19 +10,21 @@
 mod helpers;
 
 mod admin;
-mod attachments;
 mod admin_org;
+mod attachments;
 mod auth;
 mod browser;
 mod browser_admin;
-mod browser_schema;
 mod browser_import;
+mod browser_list;
+mod browser_schema;
 mod cli;
+mod customer_list;
 mod devices;
 mod documents;
 mod health;
-mod schema;
 mod import;
+mod schema;
 mod scope;
 mod storage;
 mod web;

@@ -211,6 +211,10 @@ pub(crate) fn protected_gets(id: DocId) -> Vec<String> {
         format!("/import/{id}/status"),
         format!("/import/{id}/errors.xlsx"),
         format!("/import/{id}/errors.csv"),
+        "/customers?q=%E5%8D%8E%E8%81%94&industry=x&owner=&tag=vip&sort=code&dir=desc".into(),
+        "/customers/columns".into(),
+        "/customers/export?format=xlsx".into(),
+        "/customers/export?format=csv&tier=A".into(),
     ]
 }
 
@@ -245,6 +249,11 @@ pub(crate) fn protected_posts(id: DocId) -> Vec<String> {
         format!("/import/{id}/preview"),
         format!("/import/{id}/dry-run"),
         format!("/import/{id}/run"),
+        "/customers/filters".into(),
+        format!("/customers/filters/{}/delete", uuid::Uuid::now_v7()),
+        "/customers/columns".into(),
+        "/customers/reassign".into(),
+        format!("/customers/{id}/reassign"),
     ]
 }
 
