@@ -15,12 +15,12 @@ use fieldcrm_core::domain::{CheckPoint, Customer, GeoPoint, Visit};
 use fieldcrm_core::{DocId, UserId};
 use serde::{Deserialize, Serialize};
 
-use super::i18n::Tr;
+use super::i18n::{Lang, Tr};
 use super::session::WebUser;
 use super::{Shell, WebError, fmt_ms, is_htmx, render};
 use crate::auth::permissions::Permission;
 use crate::db::customers_query::{self, VisitFilter};
-use crate::db::{attachments, documents, territories, users};
+use crate::db::{attachments, documents, schema, territories, users};
 use crate::startup::AppState;
 use crate::sync::write;
 
@@ -187,6 +187,9 @@ pub async fn list(
     )
     .await?;
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    // Purposes are dictionary codes: show their labels.
+    let reference = schema::reference(&state.db).await?;
+    let english = user.lang == Lang::En;
     let t = TableData {
         rows: rows
             .into_iter()
@@ -197,7 +200,9 @@ pub async fn list(
                 rep: v.rep,
                 check_in: fmt_ms(v.check_in_at),
                 check_out: fmt_ms(v.check_out_at),
-                purpose: v.purpose,
+                purpose: reference
+                    .label(fieldcrm_core::schema::VISIT_PURPOSE, &v.purpose, english)
+                    .to_owned(),
                 outcome: v.outcome,
             })
             .collect(),
