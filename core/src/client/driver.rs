@@ -579,10 +579,7 @@ async fn connect(store: &Store) -> Result<Ws, ClientError> {
                 }
                 return Err(http::error_from_response(status, &body));
             }
-            Ok(Err(e @ (WsError::Io(_) | WsError::ConnectionClosed | WsError::AlreadyClosed))) => {
-                return Err(ClientError::Offline(e.to_string()));
-            }
-            Ok(Err(e)) => return Err(ClientError::Protocol(e.to_string())),
+            Ok(Err(e)) => return Err(ws_error(e)),
         }
     }
 }
@@ -610,9 +607,9 @@ fn ws_error(e: WsError) -> ClientError {
         WsError::Io(_)
         | WsError::ConnectionClosed
         | WsError::AlreadyClosed
-        | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-            ClientError::Offline(e.to_string())
-        }
+        | WsError::Protocol(
+            ProtocolError::ResetWithoutClosingHandshake | ProtocolError::HandshakeIncomplete,
+        ) => ClientError::Offline(e.to_string()),
         other => ClientError::Protocol(other.to_string()),
     }
 }

@@ -336,7 +336,7 @@ async fn bad_uploads_are_refused_with_the_right_status(app: TestApp) {
     // Sent whole (one byte over, within the announced length): refused the same way.
     let mut big = png("big");
     big.resize(big_len, 0);
-    if let Some(r) = try_put(&app, t.unwrap(), &sha(&big), big).await {
+    if let Some(r) = try_put(&app, &rep.access_token, &sha(&big), big).await {
         assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(r.json()["error"]["code"], "payload_too_large");
     }
