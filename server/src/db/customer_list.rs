@@ -397,7 +397,13 @@ pub async fn list(
          LEFT JOIN users u ON u.id = c.owner_id{where_clause} \
          ORDER BY {column} {dir}, c.id {dir} LIMIT {lim}"
     );
-    let fetched = c.bind(sqlx::query(&sql)).fetch_all(db.pool()).await?;
+    // Not a cached prepared statement: PostgreSQL then plans with the actual values (a cached
+    // generic plan cannot tell a rare search term, best served by the trigram index, from a
+    // frequent one, best served by walking the sort order; measured: 5 s instead of 2 ms).
+    let fetched = c
+        .bind(sqlx::query(&sql).persistent(false))
+        .fetch_all(db.pool())
+        .await?;
     let more = fetched.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     let mut rows = fetched
         .iter()
@@ -435,8 +441,9 @@ pub async fn count(
     let sql = format!(
         "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM customers c{where_clause} LIMIT {lim}) AS m"
     );
+    // Planned with the actual values, as in `list`.
     let n: i64 = c
-        .bind(sqlx::query(&sql))
+        .bind(sqlx::query(&sql).persistent(false))
         .fetch_one(db.pool())
         .await?
         .try_get("n")?;
