@@ -658,8 +658,10 @@ mod tests {
         o.lines[0].requested_delivery = Some("2026-13-40".into());
         let fields: Vec<_> = o.validate().into_iter().map(|e| e.field).collect();
         assert!(fields.iter().filter(|f| *f == "lines").count() >= 3);
-        let mut none = Order::default();
-        none.status = OrderStatus::Submitted;
+        let none = Order {
+            status: OrderStatus::Submitted,
+            ..Order::default()
+        };
         let fields: Vec<_> = none.validate().into_iter().map(|e| e.field).collect();
         assert!(fields.contains(&"customer".to_owned()) && fields.contains(&"status".to_owned()));
         assert_eq!(order_number(2026, 123), "SO-2026-000123");
