@@ -669,6 +669,27 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The tier filter's options: the dictionary's tiers with their labels, the current one selected.
+async fn tier_filter(
+    state: &AppState,
+    tr: Tr,
+    current: &str,
+) -> Result<Vec<super::custom_fields::Opt>, WebError> {
+    let reference = crate::db::schema::reference(&state.db).await?;
+    let english = tr.0 == super::i18n::Lang::En;
+    Ok(reference
+        .list(fieldcrm_core::schema::CUSTOMER_TIER)
+        .map(|l| l.entries.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|e| super::custom_fields::Opt {
+            code: e.code.clone(),
+            label: e.label(english).to_owned(),
+            selected: e.code == current,
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -722,25 +743,4 @@ mod tests {
         };
         assert!(bad.filter().is_err());
     }
-}
-
-/// The tier filter's options: the dictionary's tiers with their labels, the current one selected.
-async fn tier_filter(
-    state: &AppState,
-    tr: Tr,
-    current: &str,
-) -> Result<Vec<super::custom_fields::Opt>, WebError> {
-    let reference = crate::db::schema::reference(&state.db).await?;
-    let english = tr.0 == super::i18n::Lang::En;
-    Ok(reference
-        .list(fieldcrm_core::schema::CUSTOMER_TIER)
-        .map(|l| l.entries.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .map(|e| super::custom_fields::Opt {
-            code: e.code.clone(),
-            label: e.label(english).to_owned(),
-            selected: e.code == current,
-        })
-        .collect())
 }
