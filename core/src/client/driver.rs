@@ -620,8 +620,9 @@ pub(crate) async fn sync_once(
     store: &Store,
     events: &broadcast::Sender<SyncEvent>,
 ) -> Result<SyncReport, ClientError> {
-    let mut ws = connect(store).await?;
+    // Reference data first: the server expects `hello` promptly once the socket is open.
     refresh_reference(store).await;
+    let mut ws = connect(store).await?;
     let (mut session, hello) = SyncSession::start(store.clone(), events.clone()).await?;
     let result = async {
         send(&mut ws, vec![hello]).await?;
@@ -763,8 +764,9 @@ async fn live_connection(
     stop: &mut watch::Receiver<bool>,
     connected: &mut bool,
 ) -> Result<(), ClientError> {
-    let mut ws = connect(store).await?;
+    // Reference data first: the server expects `hello` promptly once the socket is open.
     refresh_reference(store).await;
+    let mut ws = connect(store).await?;
     let (mut session, hello) = SyncSession::start(store.clone(), events.clone()).await?;
     let mut ping = tokio::time::interval(PING_INTERVAL);
     ping.tick().await;
