@@ -8,11 +8,13 @@
 # Android/Xcode build checks on this machine.
 #
 # Installs what is missing (Debian libjna-java; the Kotlin compiler from the npm package
-# kotlin-compiler into tools/), builds the cdylib, the uniffi-bindgen binary and the server in one
-# cargo call, regenerates the Kotlin bindings from that exact library into target/kotlin (never
-# committed), compiles them and the test with kotlinc, starts `fieldcrm serve --demo` on a free
-# port and runs both tests on the JVM. Prints each test's "N passed, N failed" and, last, the
-# total; exits non-zero if either failed.
+# kotlin-compiler into tools/), builds the cdylib, the uniffi-bindgen binary, the server and the
+# harness's Rust side (mobile-bindings/examples/jvm_fixture.rs) in one cargo call, regenerates the
+# Kotlin bindings from that exact library into target/kotlin (never committed), compiles them and
+# the test with kotlinc, prepares a fresh data directory with the fixture (the demo seed plus one
+# dispatched job for each test's engineer), starts `fieldcrm serve --demo` on it on a free port
+# and runs both tests on the JVM. Prints each test's "N passed, N failed" and, last, the total;
+# exits non-zero if either failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,9 +41,9 @@ fi
 KX=$KH/lib/kotlinx-coroutines-core-jvm.jar
 STD=$KH/lib/kotlin-stdlib.jar
 
-say "cargo build: fieldcrm-mobile (cdylib + uniffi-bindgen) and the server"
+say "cargo build: fieldcrm-mobile (cdylib + uniffi-bindgen), the server and the test fixture"
 t0=$(date +%s)
-cargo build -p fieldcrm-mobile -p fieldcrm-server --features fieldcrm-mobile/cli --lib --bins
+cargo build -p fieldcrm-mobile -p fieldcrm-server --features fieldcrm-mobile/cli --lib --bins --example jvm_fixture
 echo "cargo build: $(( $(date +%s) - t0 )) s"
 
 say "generating the Kotlin bindings from $LIB"
@@ -64,7 +66,7 @@ JAVA_OPTS="-Xmx1g -XX:TieredStopAtLevel=1 -XX:+UseParallelGC" \
   $(find android/kit/src/main/kotlin android/kit/src/jvmTest/kotlin -name '*.kt')
 echo "kotlinc: $(( $(date +%s) - t0 )) s"
 
-say "starting a demo server"
+say "preparing the server's data (demo seed + a dispatch per test engineer) and starting it"
 scratch=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 server_pid=
@@ -74,6 +76,8 @@ cleanup() {
 }
 trap cleanup EXIT
 server_bin=$PWD/target/debug/fieldcrm
+fixture_bin=$PWD/target/debug/examples/jvm_fixture
+(cd "$scratch" && FIELDCRM__DATA_DIR="$scratch/server" RUST_LOG=warn "$fixture_bin")
 (cd "$scratch" && FIELDCRM__DATA_DIR="$scratch/server" RUST_LOG=warn \
   exec "$server_bin" serve --demo --listen "127.0.0.1:$port" >"$scratch/server.log" 2>&1) &
 server_pid=$!

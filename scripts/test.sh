@@ -56,10 +56,10 @@ kotlin_status=${PIPESTATUS[0]}
 set -e
 if [ "$status" -eq 0 ]; then status=$kotlin_status; fi
 # One closing line over every test binary (cargo prints one "test result" per binary) and the
-# Kotlin test (its own "N passed, N failed" line).
+# Kotlin test (its last "N passed, N failed" line: the total over the bindings and the kit).
 summary=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-               /^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 }
-               END { printf "%d passed, %d failed", p, f }' "$log")
+               /^[0-9]+ passed, [0-9]+ failed$/ { kp = $1; kf = $3 }
+               END { printf "%d passed, %d failed", p + kp, f + kf }' "$log")
 rm -f "$log"
 if [ "$kotlin_status" -ne 0 ]; then
   echo "!!! the Kotlin bindings test FAILED (exit $kotlin_status) !!!"

@@ -16,8 +16,9 @@ use automerge::{Author, Automerge, ObjId, ObjType, ReadDoc, transaction::Transac
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
-use crate::domain::{Customer, FieldError, Visit};
+use crate::domain::{Customer, Dispatch, FieldError, Order, Visit};
 use crate::ids::{CustomerId, TerritoryId, UserId};
+use crate::role::Role;
 
 /// The kinds of synced documents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -27,17 +28,23 @@ pub enum Kind {
     Customer,
     /// [`Visit`].
     Visit,
+    /// [`Order`].
+    Order,
+    /// [`Dispatch`].
+    Dispatch,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 2] = [Kind::Customer, Kind::Visit];
+    pub const ALL: [Kind; 4] = [Kind::Customer, Kind::Visit, Kind::Order, Kind::Dispatch];
 
     /// Stable lowercase name (SQL, wire, CLI).
     pub const fn as_str(self) -> &'static str {
         match self {
             Kind::Customer => "customer",
             Kind::Visit => "visit",
+            Kind::Order => "order",
+            Kind::Dispatch => "dispatch",
         }
     }
 }
@@ -76,6 +83,14 @@ macro_rules! dispatch_kind {
                 type $t = $crate::domain::Visit;
                 $body
             }
+            $crate::document::Kind::Order => {
+                type $t = $crate::domain::Order;
+                $body
+            }
+            $crate::document::Kind::Dispatch => {
+                type $t = $crate::domain::Dispatch;
+                $body
+            }
         }
     };
 }
@@ -85,8 +100,11 @@ macro_rules! dispatch_kind {
 pub enum Anchor {
     /// Visible to whoever's scope contains this territory.
     Territory(Option<TerritoryId>),
-    /// Follows the scope of a customer (a visit).
+    /// Follows the scope of a customer (a visit, an order).
     Customer(Option<CustomerId>),
+    /// Visible to the user it is assigned to (a dispatch's engineer), whatever their territories;
+    /// besides them only to users whose scope is everything.
+    Assignee(Option<UserId>),
 }
 
 /// A record type kept as a document.
@@ -113,6 +131,15 @@ pub trait Record:
     fn anchor(&self) -> Anchor;
     /// Server-owned values the server fills in when it first accepts the document.
     fn fill_on_create(&mut self, creator: UserId);
+    /// Whether [`Record::authorize`] has rules (pushes are then judged change by change).
+    const WORKFLOW: bool = false;
+    /// The state-dependent rules for `role` changing `before` into `self` (a workflow step the
+    /// role may not take, a field locked in the current status): each error names the field path
+    /// to restore. `before` is `None` for a new document.
+    fn authorize(&self, before: Option<&Self>, role: Role) -> Vec<FieldError> {
+        let _ = (before, role);
+        Vec::new()
+    }
 }
 
 impl Record for Customer {
@@ -140,6 +167,40 @@ impl Record for Visit {
     }
     fn fill_on_create(&mut self, creator: UserId) {
         self.rep = Some(creator);
+    }
+}
+
+impl Record for Order {
+    const KIND: Kind = Kind::Order;
+    const WORKFLOW: bool = true;
+    const CREATION_FIELDS: &'static [&'static str] = &["customer"];
+    fn validate(&self) -> Vec<FieldError> {
+        Order::validate(self)
+    }
+    fn anchor(&self) -> Anchor {
+        Anchor::Customer(self.customer)
+    }
+    fn fill_on_create(&mut self, creator: UserId) {
+        self.rep = Some(creator);
+    }
+    fn authorize(&self, before: Option<&Self>, role: Role) -> Vec<FieldError> {
+        Order::authorize(self, before, role)
+    }
+}
+
+impl Record for Dispatch {
+    const KIND: Kind = Kind::Dispatch;
+    const WORKFLOW: bool = true;
+    const CREATION_FIELDS: &'static [&'static str] = &[];
+    fn validate(&self) -> Vec<FieldError> {
+        Dispatch::validate(self)
+    }
+    fn anchor(&self) -> Anchor {
+        Anchor::Assignee(self.engineer)
+    }
+    fn fill_on_create(&mut self, _creator: UserId) {}
+    fn authorize(&self, before: Option<&Self>, role: Role) -> Vec<FieldError> {
+        Dispatch::authorize(self, before, role)
     }
 }
 
@@ -215,6 +276,26 @@ pub fn anchor_json(kind: Kind, value: &Value) -> Result<Anchor, DocError> {
         let rec: T = from_json(kind, value)?;
         Ok(rec.anchor())
     })
+}
+
+/// The workflow rules of `kind` for `role` changing `before` (typed JSON, `None` when new) into
+/// `after`: the field paths to restore (see [`Record::authorize`]).
+pub fn authorize_json(
+    kind: Kind,
+    before: Option<&Value>,
+    after: &Value,
+    role: Role,
+) -> Result<Vec<FieldError>, DocError> {
+    dispatch_kind!(kind, T => {
+        let after: T = from_json(kind, after)?;
+        let before: Option<T> = before.map(|b| from_json(kind, b)).transpose()?;
+        Ok(after.authorize(before.as_ref(), role))
+    })
+}
+
+/// Whether `kind` has workflow rules (see [`Record::WORKFLOW`]).
+pub fn has_workflow(kind: Kind) -> bool {
+    dispatch_kind!(kind, T => T::WORKFLOW)
 }
 
 /// The creation fields of `kind`.
@@ -403,7 +484,7 @@ mod tests {
         for k in Kind::ALL {
             assert_eq!(k.as_str().parse::<Kind>().unwrap(), k);
         }
-        assert!("order".parse::<Kind>().is_err());
+        assert!("invoice".parse::<Kind>().is_err());
     }
 
     #[test]

@@ -149,6 +149,14 @@ typed_id!(
     /// A product of the catalog.
     ProductId, "product"
 );
+typed_id!(
+    /// A node of the catalog's product category tree.
+    CategoryId, "category"
+);
+typed_id!(
+    /// A price list of the catalog.
+    PriceListId, "price list"
+);
 
 macro_rules! doc_id_conversions {
     ($($name:ident),*) => {$(

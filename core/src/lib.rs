@@ -2,6 +2,7 @@
 //!
 //! - [`ids`]: typed identifiers;
 //! - [`attachment`]: photo content addresses, allowed types and their magic-number check;
+//! - [`catalog`]: the product catalog as devices receive it, and pricing from it;
 //! - [`role`]: user roles;
 //! - [`domain`]: the records kept as Automerge documents (customer, visit) and their value types;
 //! - [`document`]: the kind-generic document machinery (hydrate, diff, compensate);
@@ -13,6 +14,7 @@
 //! - `client` (feature `client`): the offline device store and the sync driver.
 
 pub mod attachment;
+pub mod catalog;
 pub mod ids;
 pub mod role;
 

@@ -88,6 +88,32 @@ pub const RULES: &[Rule] = &[
     rule(OFFICE_LIKE, Kind::Visit, "custom", Write),
     rule(OFFICE_LIKE, Kind::Visit, "customer", Read),
     rule(OFFICE_LIKE, Kind::Visit, "rep", Read),
+    // order: what the device writes; the workflow (who may take which step, what is locked in
+    // which status) is checked by `Order::authorize`, prices and totals are the server's.
+    rule(OFFICE_LIKE, Kind::Order, "status", Write),
+    rule(OFFICE_LIKE, Kind::Order, "lines", Write),
+    rule(OFFICE_LIKE, Kind::Order, "notes", Write),
+    rule(OFFICE_LIKE, Kind::Order, "cancel_reason", Write),
+    rule(OFFICE_LIKE, Kind::Order, "customer", Read),
+    rule(OFFICE_LIKE, Kind::Order, "number", Read),
+    rule(OFFICE_LIKE, Kind::Order, "rep", Read),
+    rule(OFFICE_LIKE, Kind::Order, "currency", Read),
+    rule(OFFICE_LIKE, Kind::Order, "subtotal", Read),
+    rule(OFFICE_LIKE, Kind::Order, "discount_total", Read),
+    rule(OFFICE_LIKE, Kind::Order, "total", Read),
+    // dispatch: the engineer works it; the ticket, customer, site and schedule are the office's
+    // (set through the server). `Dispatch::authorize` opens the work fields only while the
+    // dispatch is accepted and not final.
+    rule(EVERYONE_IN_SCOPE, Kind::Dispatch, "", Read),
+    rule(&[Engineer], Kind::Dispatch, "status", Write),
+    rule(&[Engineer], Kind::Dispatch, "check_in", Write),
+    rule(&[Engineer], Kind::Dispatch, "work_log", Write),
+    rule(&[Engineer], Kind::Dispatch, "parts", Write),
+    rule(&[Engineer], Kind::Dispatch, "photos", Write),
+    rule(&[Engineer], Kind::Dispatch, "signature", Write),
+    rule(&[Engineer], Kind::Dispatch, "completed_at", Write),
+    rule(&[Engineer], Kind::Dispatch, "unable_reason", Write),
+    rule(&[Engineer], Kind::Dispatch, "survey", Write),
 ];
 
 fn covers(prefix: &str, path: &str) -> bool {
@@ -136,6 +162,16 @@ mod tests {
                 (Kind::Customer, "owner"),
                 (Kind::Visit, "rep"),
                 (Kind::Visit, "customer"),
+                (Kind::Order, "number"),
+                (Kind::Order, "rep"),
+                (Kind::Order, "customer"),
+                (Kind::Order, "total"),
+                (Kind::Order, "subtotal"),
+                (Kind::Dispatch, "engineer"),
+                (Kind::Dispatch, "customer"),
+                (Kind::Dispatch, "ticket"),
+                (Kind::Dispatch, "site"),
+                (Kind::Dispatch, "scheduled_at"),
             ] {
                 assert!(
                     !may_write(role, kind, path),
@@ -158,6 +194,18 @@ mod tests {
             !may_write(Role::Rep, Kind::Customer, "names"),
             "prefix must match whole segments"
         );
+    }
+
+    #[test]
+    fn engineers_work_dispatches_and_reps_take_orders() {
+        for path in ["status", "work_log", "check_in.geo", "signature", "survey"] {
+            assert!(may_write(Role::Engineer, Kind::Dispatch, path), "{path}");
+            assert!(!may_write(Role::Rep, Kind::Dispatch, path), "{path}");
+        }
+        assert_eq!(access(Role::Rep, Kind::Dispatch, "site"), Access::Read);
+        assert!(may_write(Role::Rep, Kind::Order, "lines"));
+        assert_eq!(access(Role::Engineer, Kind::Order, "lines"), Access::None);
+        assert_eq!(access(Role::Rep, Kind::Order, "number"), Access::Read);
     }
 
     #[test]

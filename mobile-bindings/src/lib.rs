@@ -7,15 +7,20 @@
 //! - [`SyncListener`] + [`LiveSyncHandle`]: the one way events cross the FFI;
 //! - [`FieldError`]: the one error type (Kotlin `FieldException`);
 //! - [`records`]: the FFI records, converted from core types; ids are strings, parsed on the way in;
-//! - `visits`: visits (list, detail, notes, photos) and contacts, with their records.
+//! - `visits`: visits (list, detail, notes, photos) and contacts, with their records;
+//! - `orders`: a rep's sales orders (list, detail with the server's prices, draft, submit, cancel);
+//! - `dispatches`: an engineer's service jobs (list, detail, one method per workflow step, and the
+//!   steps the user may take now, for the app's buttons).
 //!
 //! Everything is committed locally first; sync pushes it later. The generated bindings are built
 //! from the library (`uniffi-bindgen`, feature `cli`), never committed.
 
 uniffi::setup_scaffolding!();
 
+mod dispatches;
 mod error;
 mod live;
+mod orders;
 pub mod records;
 pub mod reference;
 mod visits;
@@ -28,10 +33,17 @@ use std::sync::Arc;
 use fieldcrm_core::client::{FieldClient as CoreClient, fields};
 use fieldcrm_core::domain::{CheckPoint, Customer, GeoPoint, Visit};
 use fieldcrm_core::ids::{CustomerId, VisitId};
-use fieldcrm_core::{Kind, policy};
+use fieldcrm_core::{Kind, Role, policy};
 
+pub use dispatches::{
+    DispatchRecord, DispatchStatus, DispatchStep, DispatchSummary, PartRecord, SiteRecord,
+    SurveyRecord, WorkLogRecord,
+};
 pub use error::FieldError;
 pub use live::{LiveSyncHandle, SyncListener};
+pub use orders::{
+    OrderLineInput, OrderLineRecord, OrderRecord, OrderStatus, OrderStep, OrderSummary,
+};
 pub use records::{
     Address, Contact, CustomerKind, CustomerRecord, CustomerSummary, FieldValue, Notice,
     NoticeKind, Session, Status, SyncEvent, SyncReport,
@@ -63,6 +75,18 @@ fn geo(lat: Option<f64>, lon: Option<f64>) -> Result<Option<GeoPoint>, FieldErro
             .map_err(|e| FieldError::invalid(format!("{}: {}", e.field, e.message))),
         (None, None) => Ok(None),
         _ => Err(FieldError::invalid("lat and lon go together")),
+    }
+}
+
+impl FieldClient {
+    /// The signed-in user's role (what the workflows and the field policy are decided by).
+    async fn role(&self) -> Result<Role, FieldError> {
+        boxed(self.inner.session())
+            .await?
+            .map(|s| s.user.role)
+            .ok_or_else(|| FieldError::Unauthorized {
+                reason: "not logged in".into(),
+            })
     }
 }
 
@@ -247,13 +271,7 @@ impl FieldClient {
 
     /// The customer fields the signed-in user may write (others are shown read-only).
     pub async fn writable_customer_fields(&self) -> Result<Vec<String>, FieldError> {
-        let session =
-            boxed(self.inner.session())
-                .await?
-                .ok_or_else(|| FieldError::Unauthorized {
-                    reason: "not logged in".into(),
-                })?;
-        Ok(policy::writable_fields(session.user.role, Kind::Customer)
+        Ok(policy::writable_fields(self.role().await?, Kind::Customer)
             .into_iter()
             .map(str::to_owned)
             .collect())

@@ -198,6 +198,14 @@ pub enum SyncEvent {
         /// The documents.
         docs: Vec<String>,
     },
+    /// Documents new to this device arrived (`kind`: customer, visit, order, dispatch), e.g. a
+    /// dispatch just assigned to the engineer.
+    Arrived {
+        /// Their kind.
+        kind: String,
+        /// The documents.
+        docs: Vec<String>,
+    },
     /// Everything up to `cursor` is on the device.
     CaughtUp {
         /// The new cursor.
@@ -228,6 +236,10 @@ impl From<core_client::SyncEvent> for SyncEvent {
                 reason,
             },
             E::Revoked { docs } => SyncEvent::Revoked {
+                docs: docs.iter().map(ToString::to_string).collect(),
+            },
+            E::Arrived { kind, docs } => SyncEvent::Arrived {
+                kind: kind.as_str().to_owned(),
                 docs: docs.iter().map(ToString::to_string).collect(),
             },
             E::CaughtUp { cursor } => SyncEvent::CaughtUp { cursor },

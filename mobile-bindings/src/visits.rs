@@ -4,7 +4,7 @@
 
 use fieldcrm_core::attachment::Sha256Hex;
 use fieldcrm_core::client::{self as core_client, UploadState};
-use fieldcrm_core::domain::{CheckPoint, Visit};
+use fieldcrm_core::domain::{CheckPoint, PhotoRef, Visit};
 use fieldcrm_core::ids::{ContactId, CustomerId, VisitId};
 
 use crate::{FieldClient, FieldError, boxed, now_ms};
@@ -108,7 +108,7 @@ impl From<CheckPoint> for CheckPointRecord {
     }
 }
 
-/// A photo of a visit.
+/// A photo of a visit or a dispatch (also a dispatch's signature).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct PhotoRecord {
     /// SHA-256 of the file (its address on the server).
@@ -153,6 +153,37 @@ pub struct VisitRecord {
 
 fn parse_sha(s: &str) -> Option<Sha256Hex> {
     Sha256Hex::parse(s).ok()
+}
+
+impl FieldClient {
+    /// The app's view of attachment references (of a visit or a dispatch): their upload state
+    /// and, when this device has it, the local file.
+    pub(crate) async fn photo_records(
+        &self,
+        refs: Vec<PhotoRef>,
+    ) -> Result<Vec<PhotoRecord>, FieldError> {
+        let states = boxed(self.inner.upload_states()).await?;
+        let mut photos = Vec::with_capacity(refs.len());
+        for p in refs {
+            let local_path = match parse_sha(&p.sha256) {
+                Some(sha) => boxed(self.inner.photo_file(&sha))
+                    .await
+                    .map(|path| path.to_string_lossy().into_owned()),
+                None => None,
+            };
+            photos.push(PhotoRecord {
+                uploaded: states
+                    .get(&p.sha256.to_ascii_lowercase())
+                    .is_none_or(|s| *s == UploadState::Done),
+                sha256: p.sha256,
+                content_type: p.content_type,
+                taken_at: p.taken_at,
+                caption: p.caption,
+                local_path,
+            });
+        }
+        Ok(photos)
+    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -211,26 +242,7 @@ impl FieldClient {
     pub async fn get_visit(&self, visit_id: String) -> Result<VisitRecord, FieldError> {
         let id = VisitId::parse(&visit_id)?;
         let visit: Visit = boxed(self.inner.get_visit(id)).await?;
-        let states = boxed(self.inner.upload_states()).await?;
-        let mut photos = Vec::with_capacity(visit.photos.len());
-        for p in visit.photos {
-            let local_path = match parse_sha(&p.sha256) {
-                Some(sha) => boxed(self.inner.photo_file(&sha))
-                    .await
-                    .map(|path| path.to_string_lossy().into_owned()),
-                None => None,
-            };
-            photos.push(PhotoRecord {
-                uploaded: states
-                    .get(&p.sha256.to_ascii_lowercase())
-                    .is_none_or(|s| *s == UploadState::Done),
-                sha256: p.sha256,
-                content_type: p.content_type,
-                taken_at: p.taken_at,
-                caption: p.caption,
-                local_path,
-            });
-        }
+        let photos = self.photo_records(visit.photos).await?;
         Ok(VisitRecord {
             id: visit_id,
             customer_id: visit.customer.map(|c| c.to_string()).unwrap_or_default(),

@@ -422,6 +422,9 @@ pub enum DemoError {
     /// Writing a document failed.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// Writing relational demo data (the catalog) failed.
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
 }
 
 /// Seeds the whole demo (organisation, 330 customers with visits) into an empty database;
@@ -435,6 +438,8 @@ pub async fn seed_demo(db: &Db, hub: &Hub, password: &str) -> Result<Option<Demo
         c.rep = org.users.get(rep).copied();
     }
     let seeded = seed_customers(db, hub, &cities, DEMO_CUSTOMERS_PER_CITY, 2026).await?;
+    crate::demo_catalog::seed_catalog(db).await?;
+    seed_service(db, hub, &org, password).await?;
     Ok(Some(DemoSeed { org, seeded }))
 }
 
@@ -454,4 +459,246 @@ pub fn logins_text(seed: &DemoSeed, password: &str) -> String {
         ));
     }
     out
+}
+
+/// The demo's service desk: two more engineers (`engineer.sh`, `engineer.bj`, same password)
+/// and a dozen tickets on the first customers — some waiting on the dispatch board (one past its
+/// SLA), some dispatched for today at different times, one on site, one completed with a
+/// survey, one closed — so `serve --demo` shows a populated board and statistics.
+pub async fn seed_service(
+    db: &Db,
+    hub: &Hub,
+    org: &crate::seed::SeedReport,
+    password: &str,
+) -> Result<(), DemoError> {
+    use crate::db::customer_list::{self, CustomerFilter};
+    use crate::db::territories::ScopeTerritories;
+    use crate::db::tickets::{Priority, TicketType};
+    use crate::dispatching::{self, ServiceError, TicketInput};
+    use crate::seed::SeedError;
+
+    let write_error = |e: ServiceError| -> DemoError {
+        DemoError::Write(match e {
+            ServiceError::Write(w) => w,
+            ServiceError::Db(d) => WriteError::Db(d),
+            other => WriteError::Invalid(other.to_string()),
+        })
+    };
+    let mut engineers: Vec<UserId> = org.users.get("engineer").copied().into_iter().collect();
+    for (username, display_name) in [
+        ("engineer.sh", "上海工程师 Shanghai Engineer"),
+        ("engineer.bj", "北京工程师 Beijing Engineer"),
+    ] {
+        let hash = crate::auth::password::hash_password_blocking(password.to_owned())
+            .await
+            .map_err(SeedError::from)?;
+        let user = crate::db::users::create(
+            db,
+            &crate::db::users::NewUser {
+                username,
+                display_name,
+                role: fieldcrm_core::Role::Engineer,
+                password_hash: &hash,
+            },
+        )
+        .await
+        .map_err(SeedError::from)?;
+        engineers.push(user.id);
+    }
+    let customers = customer_list::list(
+        db,
+        &ScopeTerritories::All,
+        &CustomerFilter::default(),
+        None,
+        12,
+    )
+    .await
+    .map_err(SeedError::from)?
+    .rows;
+    let now = crate::db::now_ms();
+    let hour = 3_600_000;
+    let today = chrono::Local::now().date_naive();
+    let at = |h: u32, m: u32| {
+        today
+            .and_hms_opt(h, m, 0)
+            .and_then(|t| chrono::TimeZone::from_local_datetime(&chrono::Local, &t).earliest())
+            .map_or(now, |t| t.timestamp_millis())
+    };
+    // (type, priority, description, created hours ago, what happens: 0 waits, 1 dispatched,
+    // 2 on site, 3 completed + survey, 4 closed after completion)
+    let plan: [(TicketType, Priority, &str, i64, u8); 12] = [
+        (
+            TicketType::Repair,
+            Priority::Urgent,
+            "冷柜不制冷 Freezer not cooling",
+            6,
+            0,
+        ),
+        (
+            TicketType::Complaint,
+            Priority::High,
+            "上次维修后仍有异响 Still noisy after repair",
+            3,
+            0,
+        ),
+        (
+            TicketType::Installation,
+            Priority::Normal,
+            "新购收银机安装 Install the new till",
+            2,
+            0,
+        ),
+        (
+            TicketType::Maintenance,
+            Priority::Low,
+            "季度保养 Quarterly maintenance",
+            20,
+            0,
+        ),
+        (
+            TicketType::Repair,
+            Priority::High,
+            "打印机卡纸 Printer jams",
+            5,
+            1,
+        ),
+        (
+            TicketType::Maintenance,
+            Priority::Normal,
+            "空调滤网更换 Replace AC filters",
+            30,
+            1,
+        ),
+        (
+            TicketType::Installation,
+            Priority::Normal,
+            "安装监控摄像头 Install cameras",
+            40,
+            1,
+        ),
+        (
+            TicketType::Repair,
+            Priority::Urgent,
+            "电梯故障 Lift out of order",
+            4,
+            2,
+        ),
+        (
+            TicketType::Repair,
+            Priority::Normal,
+            "门禁失灵 Door access fails",
+            28,
+            3,
+        ),
+        (
+            TicketType::Maintenance,
+            Priority::Low,
+            "年度检修 Annual service",
+            80,
+            3,
+        ),
+        (
+            TicketType::Complaint,
+            Priority::Normal,
+            "服务态度 Service attitude",
+            50,
+            4,
+        ),
+        (
+            TicketType::Repair,
+            Priority::High,
+            "水泵漏水 Pump leaking",
+            26,
+            4,
+        ),
+    ];
+    let slots = [(9, 0), (10, 30), (13, 0), (14, 30), (16, 0)];
+    let signature = "5e".repeat(32);
+    for (i, (c, (ticket_type, priority, description, ago, fate))) in
+        customers.iter().zip(plan).enumerate()
+    {
+        let created = now - ago * hour;
+        let customer: Option<Customer> =
+            serde_json::from_value(write::load_record(db, c.id).await?).ok();
+        let contact = customer.as_ref().and_then(Customer::primary_contact);
+        let ticket = dispatching::create_ticket(
+            db,
+            &TicketInput {
+                customer: c.id.into(),
+                contact_name: contact.map(|k| k.name.clone()).unwrap_or_default(),
+                contact_phone: contact
+                    .and_then(|k| k.phones.first().cloned())
+                    .unwrap_or_else(|| c.phone.clone()),
+                ticket_type,
+                priority,
+                description: description.to_owned(),
+                product: None,
+                serial: format!("SN-{:05}", 10_000 + i * 37),
+                sla_due_at: None,
+                created_by: org.users.get("office").copied(),
+                now: created,
+            },
+        )
+        .await
+        .map_err(write_error)?;
+        if fate == 0 {
+            continue;
+        }
+        let engineer = engineers[i % engineers.len()];
+        let (h, m) = slots[i % slots.len()];
+        let d = dispatching::dispatch_ticket(db, hub, &ticket, engineer, at(h, m), None)
+            .await
+            .map_err(write_error)?;
+        if fate >= 2 {
+            let done = (fate >= 3).then_some(created + 20 * hour);
+            let signature = signature.clone();
+            write::server_update(db, hub, d.into(), Some(engineer), "demo.work", move |v| {
+                v["check_in"] = serde_json::json!({ "at": done.unwrap_or(now) - hour });
+                v["work_log"] = serde_json::json!([{
+                    "id": fieldcrm_core::EntryId::new().to_string(),
+                    "at": done.unwrap_or(now) - hour / 2,
+                    "text": "检查并更换故障部件 Checked and replaced the faulty part",
+                }]);
+                v["status"] = serde_json::json!("on_site");
+                if let Some(done) = done {
+                    v["signature"] =
+                        serde_json::json!({ "sha256": signature, "content_type": "image/png" });
+                    v["completed_at"] = serde_json::json!(done);
+                    v["status"] = serde_json::json!("completed");
+                }
+                Ok(())
+            })
+            .await?;
+        }
+        if fate >= 3 {
+            let score = [5, 4, 3, 5][i % 4];
+            dispatching::record_survey(
+                db,
+                hub,
+                d,
+                score,
+                "",
+                now,
+                org.users.get("office").copied(),
+            )
+            .await
+            .map_err(write_error)?;
+        }
+        if fate == 4 {
+            let ticket = crate::db::tickets::get(db, ticket.id)
+                .await
+                .map_err(SeedError::from)?
+                .ok_or_else(|| WriteError::Invalid("demo ticket vanished".into()))?;
+            dispatching::close_ticket(
+                db,
+                &ticket,
+                "已修复 Fixed",
+                org.users.get("office").copied(),
+                now,
+            )
+            .await
+            .map_err(write_error)?;
+        }
+    }
+    Ok(())
 }

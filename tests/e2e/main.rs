@@ -10,8 +10,10 @@
 mod harness;
 mod field;
 mod live;
+mod orders;
 mod photos;
 mod protocol;
 mod raw;
 mod scope;
+mod service;
 mod web;

@@ -87,7 +87,7 @@ pub struct UploadPass {
 #[derive(Debug)]
 pub(crate) struct Attachments {
     dir: PathBuf,
-    wake: Arc<Notify>,
+    pub(crate) wake: Arc<Notify>,
     pass: Arc<Mutex<()>>,
 }
 
@@ -178,6 +178,32 @@ impl FieldClient {
         caption: &str,
         taken_at: i64,
     ) -> Result<Sha256Hex, ClientError> {
+        // The visit must exist before anything is written.
+        self.get_visit(visit).await?;
+        let photo = self
+            .queue_attachment(visit.into(), bytes, content_type, caption, taken_at)
+            .await?;
+        let sha = photo.sha256.clone();
+        self.edit_visit(visit, move |v| {
+            if !v.photos.iter().any(|p| p.sha256 == photo.sha256) {
+                v.photos.push(photo);
+            }
+        })
+        .await?;
+        self.inner.attachments.wake.notify_one();
+        Sha256Hex::parse(&sha).map_err(|e| ClientError::InvalidInput(e.to_string()))
+    }
+
+    /// Checks an attachment of `doc`, stores its file and queues its upload; returns the
+    /// reference to put in the document (the caller wakes the uploader after referencing it).
+    pub(crate) async fn queue_attachment(
+        &self,
+        doc: DocId,
+        bytes: &[u8],
+        content_type: &str,
+        caption: &str,
+        taken_at: i64,
+    ) -> Result<PhotoRef, ClientError> {
         let (ctype, sha) =
             attachment::check_bytes(bytes, content_type, attachment::DEFAULT_MAX_BYTES)
                 .map_err(attachment_error)?;
@@ -186,11 +212,7 @@ impl FieldClient {
                 "caption: at most 2000 characters".into(),
             ));
         }
-        // The visit must exist before anything is written.
-        self.get_visit(visit).await?;
-        let att = &self.inner.attachments;
-        att.write_file(&sha, bytes).await?;
-        let pool = self.inner.store.pool();
+        self.inner.attachments.write_file(&sha, bytes).await?;
         let now = now_ms();
         sqlx::query(
             "INSERT INTO uploads (sha256, content_type, size, doc_id, state, attempts, \
@@ -201,25 +223,17 @@ impl FieldClient {
         .bind(sha.as_str())
         .bind(ctype.as_str())
         .bind(i64::try_from(bytes.len()).unwrap_or(i64::MAX))
-        .bind(DocId::from(visit).to_string())
+        .bind(doc.to_string())
         .bind(now)
         .bind(now)
-        .execute(pool)
+        .execute(self.inner.store.pool())
         .await?;
-        let photo = PhotoRef {
+        Ok(PhotoRef {
             sha256: sha.as_str().to_owned(),
             content_type: ctype.as_str().to_owned(),
             taken_at,
             caption: caption.to_owned(),
-        };
-        self.edit_visit(visit, move |v| {
-            if !v.photos.iter().any(|p| p.sha256 == photo.sha256) {
-                v.photos.push(photo);
-            }
         })
-        .await?;
-        att.wake.notify_one();
-        Ok(sha)
     }
 
     /// The local file of a photo, if this device has it.
@@ -468,6 +482,7 @@ async fn upload_one(
             content_type: None,
             body: Vec::new(),
             timeout: UPLOAD_BASE,
+            if_none_match: None,
         },
     )
     .await?;
@@ -502,6 +517,7 @@ async fn upload_one(
             content_type: Some(&item.content_type),
             body: bytes,
             timeout: UPLOAD_BASE + Duration::from_millis(UPLOAD_MS_PER_MB.saturating_mul(mb)),
+            if_none_match: None,
         },
     )
     .await?;

@@ -22,6 +22,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use super::ClientError;
 use super::http::{self, ServerUrl};
 use super::store::{self, NoticeKind, Store, now_ms};
+use crate::document::Kind;
 use crate::ids::DocId;
 use crate::protocol::{
     self, ClientMessage, DEFAULT_MAX_FRAME_BYTES, DocData, ErrorCode, RejectCode, ServerMessage,
@@ -108,6 +109,14 @@ pub enum SyncEvent {
     },
     /// Documents left the user's scope and were purged.
     Revoked {
+        /// The documents.
+        docs: Vec<DocId>,
+    },
+    /// Documents new to this device arrived (a dispatch assigned to the engineer, a customer
+    /// moved into the rep's territory), one event per kind and frame.
+    Arrived {
+        /// Their kind.
+        kind: Kind,
         /// The documents.
         docs: Vec<DocId>,
     },
@@ -204,9 +213,19 @@ impl SyncSession {
             }
             ClientEvent::Docs(docs) => {
                 let count = docs.len();
-                self.apply_docs(docs).await?;
+                let arrived = self.apply_docs(docs).await?;
                 self.report.docs_received += count as u64;
                 self.emit(SyncEvent::DocsReceived { count });
+                for kind in Kind::ALL {
+                    let docs: Vec<DocId> = arrived
+                        .iter()
+                        .filter(|(k, _)| *k == kind)
+                        .map(|(_, d)| *d)
+                        .collect();
+                    if !docs.is_empty() {
+                        self.emit(SyncEvent::Arrived { kind, docs });
+                    }
+                }
                 Ok(Vec::new())
             }
             ClientEvent::Revoke { docs, reason } => {
@@ -289,12 +308,14 @@ impl SyncSession {
         )))
     }
 
-    async fn apply_docs(&mut self, docs: Vec<DocData>) -> Result<(), ClientError> {
+    /// Merges received documents; returns those new to the device.
+    async fn apply_docs(&mut self, docs: Vec<DocData>) -> Result<Vec<(Kind, DocId)>, ClientError> {
         let mut tx = self.store.begin().await?;
         let ids: Vec<DocId> = docs.iter().map(|d| d.doc).collect();
         let held = store::existing_ids(&mut tx, &ids).await?;
         let (known, new): (Vec<DocData>, Vec<DocData>) =
             docs.into_iter().partition(|d| held.contains(&d.doc));
+        let mut arrived: Vec<(Kind, DocId)> = new.iter().map(|d| (d.kind, d.doc)).collect();
         // Documents new to the device (a first install brings thousands): loading them and
         // computing their projection is CPU work, spread over the cores off the async runtime.
         let fresh = if new.is_empty() {
@@ -321,12 +342,13 @@ impl SyncSession {
                     let doc = crate::document::load(&d.data)?;
                     let synced = merge_synced(&doc, &[], &server_heads);
                     store::save_doc(&mut tx, d.doc, d.kind, &doc, &d.data, &synced).await?;
+                    arrived.push((d.kind, d.doc));
                 }
             }
         }
         store::insert_new_docs(&mut tx, fresh).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(arrived)
     }
 
     async fn revoke(&mut self, docs: &[DocId], reason: &str) -> Result<(), ClientError> {
@@ -584,11 +606,17 @@ async fn connect(store: &Store) -> Result<Ws, ClientError> {
     }
 }
 
-/// Fetches the reference data if it changed. A failure is not a sync failure: the device keeps
-/// the copy it has (the server checks every push anyway).
+/// Fetches the reference data and the product catalog if they changed. A failure is not a sync
+/// failure: the device keeps the copies it has (the server checks every push anyway).
 async fn refresh_reference(store: &Store) {
     if let Err(e) = super::reference::refresh(store).await {
         tracing::warn!(error = %e, "cannot fetch the reference data");
+    }
+    match super::catalog::refresh(store).await {
+        Ok(_) => {}
+        // A role without the catalog (partners).
+        Err(ClientError::Forbidden(e)) => tracing::debug!(error = %e, "no catalog for this user"),
+        Err(e) => tracing::warn!(error = %e, "cannot fetch the catalog"),
     }
 }
 

@@ -177,6 +177,7 @@ async fn post_json<T: for<'de> Deserialize<'de>>(
         content_type: Some("application/json"),
         body: bytes,
         timeout: HTTP_TIMEOUT,
+        if_none_match: None,
     };
     let (status, body) = send(server, req).await?;
     if !(200..300).contains(&status) {
@@ -201,6 +202,8 @@ pub(crate) struct Request<'a> {
     pub body: Vec<u8>,
     /// How long the whole exchange may take.
     pub timeout: Duration,
+    /// The entity tag held, for a conditional `GET` (`If-None-Match`).
+    pub if_none_match: Option<&'a str>,
 }
 
 /// Sends `req` on a fresh HTTP/1 connection and returns the status and body. Network failures
@@ -234,6 +237,9 @@ pub(crate) async fn send(
         if let Some(token) = req.bearer {
             builder = builder.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
         }
+        if let Some(tag) = req.if_none_match {
+            builder = builder.header(hyper::header::IF_NONE_MATCH, tag);
+        }
         let request = builder
             .body(Full::new(Bytes::from(req.body)))
             .map_err(|e| ClientError::InvalidInput(e.to_string()))?;
@@ -253,6 +259,40 @@ pub(crate) async fn send(
     tokio::time::timeout(timeout, exchange)
         .await
         .map_err(|_| ClientError::Offline("request timed out".into()))?
+}
+
+/// A conditional `GET` of a versioned resource (reference data, catalog) with the access token of
+/// `store`: `Ok(None)` when the server answers `304` for the version `held` (sent as the strong
+/// entity tag `"held"`), else the `200` body. An access token that expired since it was checked
+/// is refreshed once and the request retried.
+pub(crate) async fn get_if_changed(
+    store: &super::Store,
+    path: &str,
+    held: Option<&str>,
+) -> Result<Option<Bytes>, ClientError> {
+    let etag = held.map(|v| format!("\"{v}\""));
+    let mut refreshed = false;
+    loop {
+        let (server, token) = super::driver::access_token(store, refreshed).await?;
+        let req = Request {
+            method: hyper::Method::GET,
+            path,
+            bearer: Some(&token),
+            content_type: None,
+            body: Vec::new(),
+            timeout: HTTP_TIMEOUT,
+            if_none_match: etag.as_deref(),
+        };
+        let (status, body) = send(&server, req).await?;
+        match status {
+            304 => return Ok(None),
+            200 => return Ok(Some(body)),
+            401 if !refreshed && String::from_utf8_lossy(&body).contains("token_expired") => {
+                refreshed = true;
+            }
+            _ => return Err(error_from_response(status, &body)),
+        }
+    }
 }
 
 #[cfg(test)]

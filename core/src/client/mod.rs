@@ -12,9 +12,11 @@
 //! - [`projection`]: list rows and search text;
 //! - [`fields`]: `field=value` edits;
 //! - [`http`]: login and token refresh;
-//! - [`reference`]: the data dictionary and custom field definitions held for offline use.
+//! - [`reference`]: the data dictionary and custom field definitions held for offline use;
+//! - [`catalog`]: the product catalog held for offline use.
 
 pub mod attachments;
+pub mod catalog;
 mod contacts;
 pub mod driver;
 mod error;
@@ -25,6 +27,7 @@ pub mod reference;
 pub mod store;
 #[cfg(test)]
 mod tests;
+mod work;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -39,6 +42,7 @@ pub use error::ClientError;
 pub use http::UserInfo;
 pub use projection::{CustomerSummary, VisitSummary};
 pub use store::{Notice, NoticeKind, QuarantineEntry, Store};
+pub use work::{DispatchAction, DispatchSummary, LineInput, OrderSummary};
 
 use crate::document::{self, Record, author_for};
 use crate::domain::{Customer, Visit};

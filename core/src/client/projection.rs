@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ClientError;
 use crate::document::{self, Kind};
-use crate::domain::Visit;
+use crate::domain::{Dispatch, Order, Visit};
 use crate::ids::{CustomerId, TerritoryId, UserId, VisitId};
 
 /// One customer in a list (a row of the `customers` projection).
@@ -124,6 +124,10 @@ pub(crate) enum Projection {
     Customer(Box<CustomerRow>),
     /// A `visits` row.
     Visit(Box<Visit>),
+    /// An `orders` row.
+    Order(Box<Order>),
+    /// A `dispatches` row.
+    Dispatch(Box<Dispatch>),
 }
 
 impl Projection {
@@ -136,6 +140,8 @@ impl Projection {
                 })?))
             }
             Kind::Visit => Projection::Visit(Box::new(document::hydrate(doc)?)),
+            Kind::Order => Projection::Order(Box::new(document::hydrate(doc)?)),
+            Kind::Dispatch => Projection::Dispatch(Box::new(document::hydrate(doc)?)),
         })
     }
 }

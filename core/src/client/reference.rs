@@ -6,15 +6,10 @@
 //! The device validates and canonicalises the custom values it writes against its copy; the
 //! server checks them again on every push (and compensates what it refuses).
 
-use std::time::Duration;
-
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
 use serde_json::Value;
-use tokio::net::TcpStream;
 
 use super::ClientError;
-use super::http::{ServerUrl, error_from_response};
+use super::http;
 use super::store::Store;
 use crate::document::Kind;
 use crate::schema::{Reference, Required};
@@ -23,8 +18,6 @@ use crate::schema::{Reference, Required};
 pub(crate) const META_REFERENCE: &str = "reference";
 /// The endpoint.
 pub const REFERENCE_PATH: &str = "/api/v1/reference";
-/// How long the fetch may take.
-const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The reference data held on the device, if it was fetched since login.
 pub async fn load(store: &Store) -> Result<Option<Reference>, ClientError> {
@@ -36,89 +29,19 @@ pub async fn load(store: &Store) -> Result<Option<Reference>, ClientError> {
     }
 }
 
-/// What a conditional GET answered.
-enum Fetched {
-    Unchanged,
-    New(Reference),
-}
-
 /// Fetches the reference data when the server's version differs from the one held; returns
 /// whether it changed.
 pub async fn refresh(store: &Store) -> Result<bool, ClientError> {
     let held = load(store).await?.map(|r| r.version);
-    let mut refreshed = false;
-    loop {
-        let (server, token) = super::driver::access_token(store, refreshed).await?;
-        match fetch(&server, &token, held.as_deref()).await {
-            Ok(Fetched::Unchanged) => return Ok(false),
-            Ok(Fetched::New(r)) => {
-                let json = serde_json::to_string(&r)
-                    .map_err(|e| ClientError::Storage(format!("reference data: {e}")))?;
-                store.set_meta(&[(META_REFERENCE, json)]).await?;
-                return Ok(true);
-            }
-            // An access token that expired since it was checked: refresh once and retry.
-            Err(ClientError::Unauthorized(m)) if !refreshed && m.contains("token_expired") => {
-                refreshed = true;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-async fn fetch(
-    server: &ServerUrl,
-    token: &str,
-    held: Option<&str>,
-) -> Result<Fetched, ClientError> {
-    let exchange = async {
-        let stream = TcpStream::connect(server.authority())
-            .await
-            .map_err(|e| ClientError::Offline(format!("{}: {e}", server.authority())))?;
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .map_err(|e| ClientError::Offline(e.to_string()))?;
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "http connection ended");
-            }
-        });
-        let mut req = hyper::Request::builder()
-            .method(hyper::Method::GET)
-            .uri(server.path(REFERENCE_PATH))
-            .header(hyper::header::HOST, server.authority())
-            .header(hyper::header::ACCEPT, "application/json")
-            .header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
-        if let Some(v) = held {
-            req = req.header(hyper::header::IF_NONE_MATCH, format!("\"{v}\""));
-        }
-        let req = req
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| ClientError::InvalidInput(e.to_string()))?;
-        let resp = sender
-            .send_request(req)
-            .await
-            .map_err(|e| ClientError::Offline(e.to_string()))?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| ClientError::Offline(e.to_string()))?
-            .to_bytes();
-        Ok::<_, ClientError>((status, body))
+    let Some(body) = http::get_if_changed(store, REFERENCE_PATH, held.as_deref()).await? else {
+        return Ok(false);
     };
-    let (status, body) = tokio::time::timeout(TIMEOUT, exchange)
-        .await
-        .map_err(|_| ClientError::Offline("request timed out".into()))??;
-    match status {
-        304 => Ok(Fetched::Unchanged),
-        200 => serde_json::from_slice(&body)
-            .map(Fetched::New)
-            .map_err(|e| ClientError::Protocol(format!("unexpected reference data: {e}"))),
-        _ => Err(error_from_response(status, &body)),
-    }
+    let reference: Reference = serde_json::from_slice(&body)
+        .map_err(|e| ClientError::Protocol(format!("unexpected reference data: {e}")))?;
+    let json = serde_json::to_string(&reference)
+        .map_err(|e| ClientError::Storage(format!("reference data: {e}")))?;
+    store.set_meta(&[(META_REFERENCE, json)]).await?;
+    Ok(true)
 }
 
 /// Canonicalises and checks the custom values of a record the device is writing (typed JSON;

@@ -22,6 +22,7 @@ use sqlx::{Row, Transaction};
 
 use super::ClientError;
 use super::projection::{CustomerSummary, Projection, VisitSummary, customer_search, visit_search};
+use super::work::{DispatchSummary, OrderSummary};
 use crate::document::Kind;
 use crate::domain::Visit;
 use crate::ids::{CustomerId, DocId, VisitId};
@@ -110,6 +111,34 @@ const MIGRATIONS: &[&str] = &[
         updated_at INTEGER NOT NULL
     );
     CREATE INDEX uploads_due ON uploads(state, next_attempt_at);
+    "#,
+    // 3: orders taken on the device and dispatches worked on it.
+    r#"
+    CREATE TABLE orders (
+        id TEXT PRIMARY KEY,
+        customer TEXT,
+        number TEXT,
+        status TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        line_count INTEGER NOT NULL,
+        pending INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX orders_customer ON orders(customer);
+    CREATE TABLE dispatches (
+        id TEXT PRIMARY KEY,
+        ticket_type TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        status TEXT NOT NULL,
+        customer_name TEXT NOT NULL,
+        address TEXT NOT NULL,
+        scheduled_at INTEGER,
+        sla_due_at INTEGER,
+        pending INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX dispatches_scheduled ON dispatches(scheduled_at);
     "#,
 ];
 
@@ -312,6 +341,8 @@ impl Store {
             "documents",
             "customers",
             "visits",
+            "orders",
+            "dispatches",
             "quarantine",
             "notices",
             "uploads",
@@ -399,6 +430,67 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(visit_row).collect()
+    }
+
+    /// Orders (optionally of one customer), newest first.
+    pub(crate) async fn list_orders(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> Result<Vec<OrderSummary>, ClientError> {
+        let rows = sqlx::query(
+            "SELECT o.*, c.name AS customer_name FROM orders o \
+             LEFT JOIN customers c ON c.id = o.customer \
+             WHERE (?1 IS NULL OR o.customer = ?1) ORDER BY o.updated_at DESC, o.id DESC",
+        )
+        .bind(customer.map(|c| c.to_string()))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                Ok(OrderSummary {
+                    id: parse_doc_id(r.try_get("id")?)?.into(),
+                    customer: parse_opt(r.try_get("customer")?)?,
+                    customer_name: r
+                        .try_get::<Option<String>, _>("customer_name")?
+                        .unwrap_or_default(),
+                    number: r.try_get("number")?,
+                    status: serde_json::from_value(serde_json::Value::String(status))
+                        .map_err(|e| ClientError::Storage(e.to_string()))?,
+                    currency: r.try_get("currency")?,
+                    total: r.try_get("total")?,
+                    line_count: u32::try_from(r.try_get::<i64, _>("line_count")?).unwrap_or(0),
+                    pending: r.try_get("pending")?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Dispatches, by scheduled time (unscheduled last).
+    pub(crate) async fn list_dispatches(&self) -> Result<Vec<DispatchSummary>, ClientError> {
+        let rows =
+            sqlx::query("SELECT * FROM dispatches ORDER BY scheduled_at IS NULL, scheduled_at, id")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                Ok(DispatchSummary {
+                    id: parse_doc_id(r.try_get("id")?)?.into(),
+                    ticket_type: r.try_get("ticket_type")?,
+                    priority: r.try_get("priority")?,
+                    status: serde_json::from_value(serde_json::Value::String(status))
+                        .map_err(|e| ClientError::Storage(e.to_string()))?,
+                    customer_name: r.try_get("customer_name")?,
+                    address: r.try_get("address")?,
+                    scheduled_at: r.try_get("scheduled_at")?,
+                    sla_due_at: r.try_get("sla_due_at")?,
+                    pending: r.try_get("pending")?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            })
+            .collect()
     }
 
     // ----- notices, quarantine -----
@@ -584,6 +676,42 @@ async fn write_projection(
             .execute(conn)
             .await?;
         }
+        Projection::Order(o) => {
+            sqlx::query(
+                "INSERT OR REPLACE INTO orders (id, customer, number, status, currency, total, \
+                 line_count, pending, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(id.to_string())
+            .bind(o.customer.map(|c| c.to_string()))
+            .bind(o.number.clone())
+            .bind(o.status.as_str())
+            .bind(&o.currency)
+            .bind(o.total)
+            .bind(i64::try_from(o.lines.len()).unwrap_or(i64::MAX))
+            .bind(pending)
+            .bind(now)
+            .execute(conn)
+            .await?;
+        }
+        Projection::Dispatch(d) => {
+            sqlx::query(
+                "INSERT OR REPLACE INTO dispatches (id, ticket_type, priority, status, customer_name, \
+                 address, scheduled_at, sla_due_at, pending, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(id.to_string())
+            .bind(&d.ticket_type)
+            .bind(&d.priority)
+            .bind(d.status.as_str())
+            .bind(&d.site.customer_name)
+            .bind(&d.site.address)
+            .bind(d.scheduled_at)
+            .bind(d.sla_due_at)
+            .bind(pending)
+            .bind(now)
+            .execute(conn)
+            .await?;
+        }
     }
     Ok(())
 }
@@ -645,7 +773,7 @@ pub(crate) async fn insert_new_docs(
             .iter()
             .filter_map(|d| match &d.projection {
                 Projection::Customer(c) => Some((d.id, c.as_ref())),
-                Projection::Visit(_) => None,
+                _ => None,
             })
             .collect();
         if !customers.is_empty() {
@@ -677,7 +805,7 @@ pub(crate) async fn insert_new_docs(
             .iter()
             .filter_map(|d| match &d.projection {
                 Projection::Visit(v) => Some((d.id, v.as_ref())),
-                Projection::Customer(_) => None,
+                _ => None,
             })
             .collect();
         if !visits.is_empty() {
@@ -701,13 +829,19 @@ pub(crate) async fn insert_new_docs(
             });
             q.build().execute(&mut *conn).await?;
         }
+        // Orders and dispatches are few on a device: one statement each.
+        for d in chunk {
+            if matches!(d.projection, Projection::Order(_) | Projection::Dispatch(_)) {
+                write_projection(&mut *conn, d.id, d.projection.clone(), false, now).await?;
+            }
+        }
     }
     Ok(())
 }
 
 /// Deletes a document and its projection row.
 pub(crate) async fn delete_doc(conn: &mut SqliteConnection, id: DocId) -> Result<(), ClientError> {
-    for table in ["documents", "customers", "visits"] {
+    for table in ["documents", "customers", "visits", "orders", "dispatches"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE id = ?"))
             .bind(id.to_string())
             .execute(&mut *conn)

@@ -165,6 +165,28 @@ pub struct Survey {
     pub at: i64,
 }
 
+/// Where and whom the engineer goes to: a read-only copy of the customer's details, written by
+/// the server when it dispatches (and refreshed on reassignment).
+#[derive(Debug, Clone, PartialEq, Default, Reconcile, Hydrate, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Site {
+    /// Customer name.
+    #[autosurgeon(missing = "Default::default")]
+    pub customer_name: String,
+    /// One-line address.
+    #[autosurgeon(missing = "Default::default")]
+    pub address: String,
+    /// Where the address is, when known.
+    #[autosurgeon(missing = "Default::default")]
+    pub geo: Option<super::GeoPoint>,
+    /// Whom to ask for.
+    #[autosurgeon(missing = "Default::default")]
+    pub contact_name: String,
+    /// Their phone.
+    #[autosurgeon(missing = "Default::default")]
+    pub contact_phone: String,
+}
+
 /// A dispatch document.
 #[derive(Debug, Clone, PartialEq, Default, Reconcile, Hydrate, Serialize, Deserialize)]
 #[serde(default)]
@@ -193,6 +215,10 @@ pub struct Dispatch {
     /// Server-owned copy: when the SLA is breached (unix ms).
     #[autosurgeon(missing = "Default::default")]
     pub sla_due_at: Option<i64>,
+    /// Server-owned copy of what the engineer needs of the customer (the engineer does not receive
+    /// the customer document itself): name, address, contact and phone.
+    #[autosurgeon(missing = "Default::default")]
+    pub site: Site,
     /// Office: when the engineer should be there (unix ms).
     #[autosurgeon(missing = "Default::default")]
     pub scheduled_at: Option<i64>,
@@ -318,6 +344,11 @@ impl Dispatch {
     pub fn authorize(&self, before: Option<&Dispatch>, role: Role) -> Vec<FieldError> {
         let mut denied = Vec::new();
         let Some(before) = before else {
+            // Only the office dispatches (through the server, which does not ask here).
+            denied.push(FieldError::new(
+                "ticket",
+                "dispatches are created by the office",
+            ));
             return denied;
         };
         if !may_transition(role, before.status, self.status) {

@@ -7,3 +7,5 @@ pub mod server;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod workflow_tests;

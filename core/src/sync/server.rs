@@ -174,7 +174,8 @@ pub fn evaluate_with(
         .map(|c| c.raw_bytes().to_vec())
         .collect();
 
-    let before_raw = existing.map_or_else(|| Value::Object(Default::default()), document::raw_json);
+    // A new document is compared with the empty record: writing a field's default is no write.
+    let before_raw = existing.map_or_else(|| document::default_json(kind), document::raw_json);
     let after_raw = document::raw_json(&doc);
     let paths = document::changed_paths(&before_raw, &after_raw);
     let before_typed = match existing {
@@ -216,10 +217,26 @@ pub fn evaluate_with(
             document::get_path(&before_typed, p).cloned(),
         );
     }
+    // The workflow, judged step by step: a device offline for hours pushes every step it took
+    // (accept, en route, on site, completed) at once, and each must be a step its role may take
+    // from the state before it. A step that is not allowed keeps the last allowed value.
+    if document::has_workflow(kind) {
+        let (corrected, denied) =
+            replay_workflow(kind, existing, &before_typed, &new_changes, writer.role);
+        for e in denied {
+            reasons.push(format!("{}: {}", e.field, e.message));
+            document::set_path(
+                &mut target,
+                &e.field,
+                document::get_path(&corrected, &e.field).cloned(),
+            );
+            restored.insert(e.field);
+        }
+    }
+    let before_rec = (!is_new).then_some(&before_typed);
     // Invariants and rules: restore the previous value of each offending path, first exactly the
     // path named (`custom.vip`, `address.geo`), then, if that was not enough, its whole top-level
     // field. The previous state itself is valid unless the rules changed.
-    let before_rec = (!is_new).then_some(&before_typed);
     let problems = |target: &Value| -> Result<Vec<FieldError>, document::DocError> {
         let mut errors = document::validate_json(kind, target)?;
         errors.extend(rules.check(kind, before_rec, target));
@@ -292,6 +309,62 @@ pub fn evaluate_with(
         record: Some(target),
         paths: paths.into_iter().collect(),
     }
+}
+
+/// Replays `changes` (causal order) on the stored document one by one and checks each step with
+/// the kind's workflow rules against the state before it, as corrected so far. Returns the
+/// corrected final state (typed JSON) and the denied steps (each naming its field path, once).
+fn replay_workflow(
+    kind: Kind,
+    existing: Option<&Automerge>,
+    before: &Value,
+    changes: &[Vec<u8>],
+    role: Role,
+) -> (Value, Vec<FieldError>) {
+    let mut replay = existing.map_or_else(Automerge::new, Automerge::fork);
+    let mut raw_prev = before.clone();
+    let mut corrected = before.clone();
+    let mut is_new = existing.is_none();
+    let mut denied: Vec<FieldError> = Vec::new();
+    for bytes in changes {
+        let Ok(change) = Change::from_bytes(bytes.clone()) else {
+            continue;
+        };
+        if replay.apply_changes([change]).is_err() {
+            continue;
+        }
+        let Ok(current) = document::typed_json(kind, &replay) else {
+            continue; // an intermediate state that is not a record yet
+        };
+        // Paths corrected earlier keep their corrected value unless this step writes them again.
+        let mut candidate = current.clone();
+        for e in &denied {
+            if document::get_path(&raw_prev, &e.field) == document::get_path(&current, &e.field) {
+                document::set_path(
+                    &mut candidate,
+                    &e.field,
+                    document::get_path(&corrected, &e.field).cloned(),
+                );
+            }
+        }
+        let prev = (!is_new).then_some(&corrected);
+        if let Ok(errors) = document::authorize_json(kind, prev, &candidate, role) {
+            for e in errors {
+                document::set_path(
+                    &mut candidate,
+                    &e.field,
+                    document::get_path(&corrected, &e.field).cloned(),
+                );
+                if !denied.iter().any(|d| d.field == e.field) {
+                    denied.push(e);
+                }
+            }
+        }
+        corrected = candidate;
+        raw_prev = current;
+        is_new = false;
+    }
+    (corrected, denied)
 }
 
 /// Checks that every change is the writer's. Automerge 0.12 tags the first change of each actor

@@ -1,5 +1,5 @@
 // Background sync: a BGAppRefreshTask that runs one sync when iOS grants time (at most every
-// 15 minutes, only with a network), rescheduling itself each time.
+// 15 minutes, only with a network), rescheduling itself each time; new dispatches are announced.
 import BackgroundTasks
 import FieldCRMKit
 import Foundation
@@ -18,7 +18,11 @@ enum BackgroundSync {
                     return
                 }
                 do {
+                    // Live sync announces new dispatches itself; here the sync's result is compared.
+                    let before = Set(((try? await repo.dispatches()) ?? []).map(\.id))
                     try await repo.syncNow()
+                    let fresh = ((try? await repo.dispatches()) ?? []).filter { !before.contains($0.id) && !$0.status.isFinal }
+                    await DispatchNotifications.post(fresh)
                     task.setTaskCompleted(success: true)
                 } catch {
                     task.setTaskCompleted(success: false)

@@ -171,6 +171,9 @@ enum Route: Hashable {
     case contact(customerID: String, contactID: String?)
     case visit(String)
     case notices
+    case dispatch(String)
+    case newOrder(customerID: String?)
+    case order(String)
 }
 
 /// Builds the screen of a route with its view model.
@@ -186,6 +189,11 @@ struct RouteView: View {
             ContactEditView(model: ContactEditViewModel(repo: repo, customerID: customerID, contactID: contactID))
         case .visit(let id): VisitView(model: VisitViewModel(repo: repo, visitID: id))
         case .notices: NoticesView(model: NoticesViewModel(repo: repo))
+        // The product picker's seam: the device's catalog plugs in here; until then nothing is
+        // found and product ids are typed.
+        case .dispatch(let id): DispatchView(model: DispatchViewModel(repo: repo, dispatchID: id, catalog: NoProductCatalog()))
+        case .newOrder(let customerID): OrderEntryView(model: OrderEntryViewModel(repo: repo, customerID: customerID, catalog: NoProductCatalog()))
+        case .order(let id): OrderView(model: OrderViewModel(repo: repo, orderID: id))
         }
     }
 }

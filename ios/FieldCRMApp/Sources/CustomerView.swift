@@ -1,4 +1,4 @@
-// The customer card: details, contacts, visits; edit, add contact, check in.
+// The customer card: details, contacts, visits, orders; edit, add contact, check in, new order.
 import FieldCRMKit
 import SwiftUI
 
@@ -6,6 +6,7 @@ import SwiftUI
 final class CustomerViewModel: ObservableObject {
     @Published private(set) var customer: Customer?
     @Published private(set) var visits: [VisitSummary] = []
+    @Published private(set) var orders: [OrderSummary] = []
     @Published private(set) var loading = true
     @Published private(set) var checkingIn = false
     /// Left the user's scope (revoked) or not on this device.
@@ -46,6 +47,7 @@ final class CustomerViewModel: ObservableObject {
         do {
             customer = try await repo.customer(id: customerID)
             visits = try await repo.visits(customerID: customerID, limit: 50, offset: 0)
+            orders = try await repo.orders(customerID: customerID)
             error = nil
         } catch FieldError.notFound {
             gone = true
@@ -96,12 +98,14 @@ struct CustomerView: View {
                     Text(L("tab_details")).tag(0)
                     Text(L("tab_contacts", c.contacts.count)).tag(1)
                     Text(L("tab_visits")).tag(2)
+                    Text(L("tab_orders")).tag(3)
                 }
                 .pickerStyle(.segmented)
                 switch tab {
                 case 0: details(c)
                 case 1: contacts(c)
-                default: visits
+                case 2: visits
+                default: orders(c)
                 }
             } else if model.loading {
                 ProgressView()
@@ -191,6 +195,25 @@ struct CustomerView: View {
                     let photos = v.photoCount > 0 ? L("visit_photo_count", v.photoCount) : ""
                     let pending = v.pending ? L("pending_not_sent") : ""
                     Text([v.purpose, status, photos, pending].filter { !$0.isEmpty }.joined(separator: " · "))
+                        .font(.caption).foregroundStyle(.secondary)
+                }
+            }
+        }
+    }
+
+    @ViewBuilder private func orders(_ c: Customer) -> some View {
+        NavigationLink(value: Route.newOrder(customerID: c.id)) {
+            Label(L("order_new_title"), systemImage: "cart.badge.plus")
+        }
+        .accessibilityIdentifier("customer-new-order")
+        if model.orders.isEmpty { Text(L("orders_empty")) }
+        ForEach(model.orders) { o in
+            NavigationLink(value: Route.order(o.id)) {
+                VStack(alignment: .leading) {
+                    Text(o.number ?? L("order_no_number"))
+                    let total = o.currency.isEmpty ? "" : formatMoney(o.total, currency: o.currency)
+                    let pending = o.pending ? L("pending_not_sent") : ""
+                    Text([statusText(o.status), L("order_lines", o.lineCount), total, pending].filter { !$0.isEmpty }.joined(separator: " · "))
                         .font(.caption).foregroundStyle(.secondary)
                 }
             }

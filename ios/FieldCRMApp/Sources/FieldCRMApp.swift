@@ -1,7 +1,9 @@
-// The app: opens the repository, shows login or the customer list, runs live sync while active
-// and schedules background sync (BGTaskScheduler) when it leaves the foreground.
+// The app: opens the repository, shows login, the customer list or (engineers) the job list, runs
+// live sync while active, schedules background sync (BGTaskScheduler) when it leaves the
+// foreground, and announces new dispatches with a notification that opens the job.
 import FieldCRMKit
 import SwiftUI
+import UserNotifications
 
 @main
 struct FieldCRMApp: App {
@@ -10,6 +12,7 @@ struct FieldCRMApp: App {
 
     init() {
         BackgroundSync.register { SharedRepository.current }
+        UNUserNotificationCenter.current().delegate = NotificationRouter.shared
     }
 
     var body: some Scene {
@@ -45,7 +48,11 @@ enum Opening {
 final class AppModel: ObservableObject {
     @Published private(set) var opening: Opening = .loading
     @Published var signedIn = false
+    /// The signed-in user's role: an engineer starts at the job list.
+    @Published private(set) var role: String?
     @Published var banner: String?
+    /// The navigation stack of the signed-in screens (a tapped notification pushes its job).
+    @Published var path: [Route] = []
     private(set) var repo: FieldRepository?
     private var eventsTask: Task<Void, Never>?
 
@@ -76,6 +83,7 @@ final class AppModel: ObservableObject {
         }
         Task {
             let session = try? await repository.session()
+            role = session?.role
             signedIn = session != nil
             if signedIn { _ = try? await repository.refreshState() }
             opening = .ready(signedIn: signedIn)
@@ -83,8 +91,22 @@ final class AppModel: ObservableObject {
         }
     }
 
+    /// Opens a job (a tapped notification).
+    func openDispatch(_ id: String) {
+        guard signedIn else { return }
+        path = [.dispatch(id)]
+    }
+
     private func show(_ update: SyncUpdate) {
         switch update {
+        case .arrived(let kind, let ids) where kind == "dispatch":
+            banner = L(ids.count == 1 ? "snack_new_dispatches_one" : "snack_new_dispatches_other", ids.count)
+            if let repo {
+                Task {
+                    let fresh = ((try? await repo.dispatches()) ?? []).filter { ids.contains($0.id) }
+                    await DispatchNotifications.post(fresh)
+                }
+            }
         case .compensated(_, let paths): banner = L("snack_compensated", paths.joined(separator: ", "))
         case .rejected(_, let reason): banner = L("snack_rejected", reason)
         case .revoked(let ids): banner = L(ids.count == 1 ? "snack_revoked_one" : "snack_revoked_other", ids.count)
@@ -109,14 +131,20 @@ final class AppModel: ObservableObject {
     }
 
     func didSignIn() {
-        signedIn = true
-        BackgroundSync.schedule()
+        Task {
+            role = (try? await repo?.session())?.role
+            path = []
+            signedIn = true
+            BackgroundSync.schedule()
+        }
     }
 
     func logout() async {
         try? await repo?.logout()
         BackgroundSync.cancel()
         signedIn = false
+        role = nil
+        path = []
     }
 }
 
@@ -138,9 +166,14 @@ struct RootView: View {
             case .ready:
                 if let repo = model.repo {
                     if model.signedIn {
-                        NavigationStack {
-                            CustomerListView(model: CustomerListViewModel(repo: repo), onLogout: { Task { await model.logout() } })
+                        NavigationStack(path: $model.path) {
+                            if model.role == "engineer" {
+                                DispatchListView(model: DispatchListViewModel(repo: repo), onLogout: { Task { await model.logout() } })
+                            } else {
+                                CustomerListView(model: CustomerListViewModel(repo: repo), onLogout: { Task { await model.logout() } })
+                            }
                         }
+                        .onAppear { NotificationRouter.shared.onOpen { id in model.openDispatch(id) } }
                     } else {
                         LoginView(model: LoginViewModel(repo: repo), onSignedIn: model.didSignIn)
                     }

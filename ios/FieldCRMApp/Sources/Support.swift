@@ -1,4 +1,5 @@
-// Localization, error texts, formatting, position (CoreLocation) and camera (UIImagePickerController).
+// Localization, error texts, formatting, position (CoreLocation), camera (UIImagePickerController),
+// and the texts of order and dispatch statuses.
 import CoreLocation
 import FieldCRMKit
 import SwiftUI
@@ -137,4 +138,81 @@ func jpeg(_ image: UIImage, maxSide: CGFloat = 1600) -> Data? {
     format.scale = 1
     let resized = UIGraphicsImageRenderer(size: size, format: format).image { _ in image.draw(in: CGRect(origin: .zero, size: size)) }
     return resized.jpegData(compressionQuality: 0.85)
+}
+
+// MARK: - Orders and dispatches
+
+/// Minor units (fen) as money in the user's locale: "¥1,234.50"; a bare number without a currency.
+func formatMoney(_ minor: Int64, currency: String) -> String {
+    let amount = Decimal(minor) / 100
+    if currency.isEmpty { return amount.formatted(.number.precision(.fractionLength(2))) }
+    return amount.formatted(.currency(code: currency))
+}
+
+/// A quantity without trailing zeros: "3", "0.5", "1.125".
+func formatQuantity(_ q: Double) -> String {
+    q.formatted(.number.precision(.fractionLength(0...3)).grouping(.never))
+}
+
+/// Basis points as a percentage: "5 %", "12.5 %".
+func formatPercentBp(_ bp: Int64) -> String {
+    "\((Decimal(bp) / 100).formatted(.number.precision(.fractionLength(0...2)))) %"
+}
+
+/// The localized message for an order line problem.
+func lineProblemText(_ problem: OrderLineProblem) -> String {
+    switch problem {
+    case .productRequired: return L("problem_product_required")
+    case .quantityInvalid: return L("problem_quantity_invalid")
+    case .discountInvalid: return L("problem_discount_invalid")
+    case .dateInvalid: return L("problem_date_invalid")
+    }
+}
+
+/// "Assigned", "On site", …
+func statusText(_ status: DispatchStatus) -> String {
+    switch status {
+    case .assigned: return L("dispatch_status_assigned")
+    case .accepted: return L("dispatch_status_accepted")
+    case .enRoute: return L("dispatch_status_en_route")
+    case .onSite: return L("dispatch_status_on_site")
+    case .completed: return L("dispatch_status_completed")
+    case .unable: return L("dispatch_status_unable")
+    case .cancelled: return L("dispatch_status_cancelled")
+    }
+}
+
+/// "Draft", "Submitted", …
+func statusText(_ status: OrderStatus) -> String {
+    switch status {
+    case .draft: return L("order_status_draft")
+    case .submitted: return L("order_status_submitted")
+    case .confirmed: return L("order_status_confirmed")
+    case .partiallyShipped: return L("order_status_partially_shipped")
+    case .shipped: return L("order_status_shipped")
+    case .completed: return L("order_status_completed")
+    case .cancelled: return L("order_status_cancelled")
+    }
+}
+
+/// Repair, installation, maintenance, complaint; an unknown code as it is.
+func ticketTypeText(_ code: String) -> String {
+    switch code {
+    case "repair": return L("ticket_type_repair")
+    case "installation": return L("ticket_type_installation")
+    case "maintenance": return L("ticket_type_maintenance")
+    case "complaint": return L("ticket_type_complaint")
+    default: return code
+    }
+}
+
+/// Low, normal, high, urgent; an unknown code as it is.
+func priorityText(_ code: String) -> String {
+    switch code {
+    case "low": return L("priority_low")
+    case "normal": return L("priority_normal")
+    case "high": return L("priority_high")
+    case "urgent": return L("priority_urgent")
+    default: return code
+    }
 }

@@ -182,8 +182,10 @@ struct VisitView: View {
     }
 }
 
-private struct PhotoTile: View {
+/// A photo (of a visit or a dispatch, or a signature) with its upload state.
+struct PhotoTile: View {
     let photo: VisitPhoto
+    var side: CGFloat = 110
 
     var body: some View {
         ZStack(alignment: .bottomTrailing) {
@@ -194,7 +196,7 @@ private struct PhotoTile: View {
                     Image(systemName: "photo").font(.largeTitle)
                 }
             }
-            .frame(width: 110, height: 110)
+            .frame(width: side, height: side)
             .clipShape(RoundedRectangle(cornerRadius: 8))
             .accessibilityLabel(photo.caption)
             Image(systemName: photo.uploaded ? "checkmark.icloud" : "icloud.and.arrow.up")

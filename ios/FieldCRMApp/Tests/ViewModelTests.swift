@@ -1,6 +1,7 @@
 // XCTest of the app's view models over FakeFieldRepository (no server, no Rust library needed at
 // run time beyond linking): login, search, read-only fields, contact validation, a visit from
-// check-in to check-out with a photo, compensation notices, the status bar text.
+// check-in to check-out with a photo, compensation notices, the status bar text, a dispatch worked
+// to completion through its buttons' steps, an order entered line by line and submitted.
 import FieldCRMKit
 import XCTest
 @testable import FieldCRM
@@ -150,5 +151,62 @@ final class ViewModelTests: XCTestCase {
         XCTAssertTrue(text.contains(L("sync_pending_other", Int64(2))))
         XCTAssertTrue(text.contains(L("sync_uploads_one", Int64(1))))
         XCTAssertTrue(text.contains(L("sync_never")))
+    }
+
+    func testADispatchIsWorkedToCompletionThroughItsSteps() async throws {
+        repo.signIn(username: "engineer", role: "engineer")
+        let list = DispatchListViewModel(repo: repo)
+        await list.start()
+        let id = repo.deliverDispatch()
+        await list.reload()
+        XCTAssertEqual(list.open.map(\.id), [id])
+
+        let model = DispatchViewModel(repo: repo, dispatchID: id)
+        await model.start()
+        XCTAssertTrue(model.can(.accept))
+        XCTAssertFalse(model.can(.complete))
+        await model.complete()
+        XCTAssertEqual(model.error as? FieldError, .forbidden("the dispatch is assigned"))
+        await model.accept()
+        await model.enRoute()
+        await model.checkIn(locator: FixedLocator())
+        XCTAssertEqual(model.dispatch?.checkIn?.lat, 31.2304)
+        XCTAssertTrue(model.needsSignature)
+        model.logText = "更换继电器 replaced the relay"
+        await model.addLog()
+        XCTAssertEqual(model.logText, "")
+        await model.addPart(productID: "p-2", quantity: 1, serials: "RL-1, RL-2")
+        await model.sign(Data([0x89, 0x50, 0x4E, 0x47]))
+        XCTAssertTrue(model.can(.complete))
+        await model.complete()
+        await model.survey(score: 5, comment: "很好")
+        let done = try XCTUnwrap(model.dispatch)
+        XCTAssertEqual(done.status, .completed)
+        XCTAssertEqual(done.parts.first?.serials, ["RL-1", "RL-2"])
+        XCTAssertEqual(done.survey?.score, 5)
+        XCTAssertNil(model.error)
+    }
+
+    func testAnOrderIsEnteredLineByLineAndSubmitted() async throws {
+        repo.signIn()
+        let model = OrderEntryViewModel(repo: repo, customerID: "c-a", catalog: repo.catalog)
+        await model.start()
+        XCTAssertEqual(model.customerName, "华联超市 Hualian")
+        XCTAssertFalse(model.canSave)
+        model.form.productQuery = "relay"
+        await model.searchProducts()
+        XCTAssertEqual(model.productResults.map(\.id), ["p-2"])
+        model.pick(model.productResults[0])
+        model.form.quantity = "0"
+        model.addLine()
+        XCTAssertEqual(model.lineProblem, .quantityInvalid)
+        model.form.quantity = "2"
+        model.form.discountPercent = "15"
+        model.addLine()
+        XCTAssertEqual(model.lines.first?.discountBp, 1_500)
+        await model.save(submit: true)
+        let id = try XCTUnwrap(model.savedOrderID)
+        let submitted = try await repo.order(id: id)
+        XCTAssertEqual(submitted.status, .submitted)
     }
 }

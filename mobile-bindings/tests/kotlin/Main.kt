@@ -1,4 +1,5 @@
-// JVM test of the generated Kotlin bindings against the real library and a real server.
+// JVM test of the generated Kotlin bindings against the real library and a real server: a rep's
+// customers, visits, photos and an order; an engineer's dispatch from arrival to completion.
 // Usage: java ... MainKt <server-url> <scratch-dir>; prints "N passed, N failed", exits 1 on failure.
 
 import java.net.HttpURLConnection
@@ -175,9 +176,121 @@ suspend fun scenario(server: String, scratch: String) {
     check("compensation notice", client.notices().any { it.kind == NoticeKind.COMPENSATED })
     live.close()
 
+    // An order taken offline: a draft with one line, submitted, synced; the server has it
+    // submitted (and numbered, once it prices orders).
+    throws<FieldException.InvalidInput>("an order line with a bad product id is InvalidInput") {
+        client.createOrder(id, listOf(OrderLineInput("nope", 1.0, 0L, null, "")), "")
+    }
+    val product = UUID.randomUUID().toString()
+    val orderId = client.createOrder(id, listOf(OrderLineInput(product, 3.0, 500L, "2026-09-01", "")), "请尽快 asap")
+    val draft = client.getOrder(orderId)
+    check(
+        "draft order with its line and the rep's steps",
+        draft.status == OrderStatus.DRAFT && draft.lines.size == 1 && draft.lines[0].productId == product &&
+            draft.steps == listOf(OrderStep.SUBMIT, OrderStep.CANCEL, OrderStep.EDIT_LINES),
+    ) { "$draft" }
+    client.submitOrder(orderId)
+    check("submitted order: only cancel is left to the rep", client.getOrder(orderId).steps == listOf(OrderStep.CANCEL))
+    val orderSync = client.syncNow()
+    check("order pushed and not rejected", orderSync.pushed == 1uL && orderSync.rejected == 0uL) { "$orderSync" }
+    val synced = client.getOrder(orderId)
+    check(
+        "order submitted after sync (number SO-YYYY-NNNNNN if the server gave one)",
+        synced.status == OrderStatus.SUBMITTED &&
+            synced.number.let { it == null || Regex("^SO-\\d{4}-\\d{6}$").matches(it) },
+    ) { "$synced" }
+    check("order listed for the customer", client.listOrders(id).any { it.id == orderId && !it.pending })
+
     client.logout()
     check("logout", client.session() == null)
     client.close()
+}
+
+// The engineer's day: the office's dispatch arrives (the listener is told), the engineer works it
+// offline to completion with a photo and the customer's signature, syncs; the server has it.
+// The dispatch was created for engineer.jvm by the Rust side of the harness
+// (mobile-bindings/examples/jvm_fixture.rs) before the server started.
+suspend fun dispatchScenario(server: String, scratch: String) {
+    val phone = FieldClient.open("$scratch/engineer-device")
+    val session = phone.login(server, "engineer.jvm", "demo", "jvm engineer")
+    check("engineer login", session.role == "engineer") { "$session" }
+    val recorder = Recorder()
+    val live = phone.startLive(recorder)
+    val arrived = waitFor(recorder) { it is SyncEvent.Arrived && it.kind == "dispatch" } as SyncEvent.Arrived?
+    check("live: Arrived(dispatch) reaches the listener", arrived != null && arrived.docs.size == 1) { "${recorder.events}" }
+    check("live: caught up", waitFor(recorder) { it is SyncEvent.CaughtUp } != null) { "${recorder.events}" }
+    // Offline from here on.
+    live.stop()
+    live.close()
+
+    val list = phone.listDispatches()
+    check(
+        "the dispatch is listed, assigned, with the site",
+        list.size == 1 && list[0].id == arrived?.docs?.firstOrNull() && list[0].status == DispatchStatus.ASSIGNED &&
+            list[0].customerName == "华联超市 Hualian",
+    ) { "$list" }
+    val id = list.firstOrNull()?.id ?: return
+    val card = phone.getDispatch(id)
+    check("work screen: contact and description", card.site.contactPhone == "13800000000" && card.description.contains("engineer.jvm")) { "$card" }
+    check("steps from assigned: accept only", card.steps == listOf(DispatchStep.ACCEPT)) { "${card.steps}" }
+    throws<FieldException.Forbidden>("completing before accepting is Forbidden") { phone.completeDispatch(id) }
+    phone.acceptDispatch(id)
+    check(
+        "steps once accepted",
+        phone.getDispatch(id).steps == listOf(
+            DispatchStep.EN_ROUTE, DispatchStep.CHECK_IN, DispatchStep.LOG, DispatchStep.ADD_PART,
+            DispatchStep.ADD_PHOTO, DispatchStep.SIGN, DispatchStep.UNABLE,
+        ),
+    )
+    throws<FieldException.Forbidden>("completing before the check-in is Forbidden") { phone.completeDispatch(id) }
+    phone.setDispatchEnRoute(id)
+    phone.checkInDispatch(id, 31.2304, 121.4737, 6.0)
+    val onSite = phone.getDispatch(id)
+    check("checked in on site with the position", onSite.status == DispatchStatus.ON_SITE && onSite.checkIn?.lat == 31.2304) { "$onSite" }
+    throws<FieldException.InvalidInput>("completing without the signature is InvalidInput") { phone.completeDispatch(id) }
+    throws<FieldException.InvalidInput>("a blank work log entry is InvalidInput") { phone.logDispatchWork(id, " ") }
+    phone.logDispatchWork(id, "更换压缩机继电器 replaced the relay")
+    val part = UUID.randomUUID().toString()
+    phone.addDispatchPart(id, part, 1.0, listOf("RL-778"))
+    val photo = png("jvm-dispatch-" + UUID.randomUUID())
+    val photoSha = phone.addDispatchPhoto(id, photo, "image/png", "旧继电器 old relay")
+    val signature = png("jvm-signature-" + UUID.randomUUID())
+    val signatureSha = phone.signDispatch(id, signature, "image/png")
+    check("signature address is its SHA-256", signatureSha == sha256Hex(signature))
+    check("complete is open once signed", DispatchStep.COMPLETE in phone.getDispatch(id).steps)
+    phone.completeDispatch(id)
+    throws<FieldException.InvalidInput>("a survey score of 6 is InvalidInput") { phone.recordDispatchSurvey(id, 6L, "") }
+    phone.recordDispatchSurvey(id, 5L, "很快 fast")
+    val done = phone.getDispatch(id)
+    check("completed offline, only the survey is left", done.status == DispatchStatus.COMPLETED && done.steps == listOf(DispatchStep.SURVEY)) { "$done" }
+    val offline = phone.status()
+    check("offline: one dispatch and two files pending", offline.pendingDocs == 1L && offline.pendingUploads == 2uL) { "$offline" }
+
+    val report = phone.syncNow()
+    check("sync: accepted as sent", report.accepted == 1uL && report.compensated == 0uL && report.rejected == 0uL) { "$report" }
+    val after = phone.status()
+    check("nothing pending after sync", after.pendingDocs == 0L && after.pendingUploads == 0uL) { "$after" }
+
+    // The server has it: another device of the engineer receives it complete, with both files.
+    val other = FieldClient.open("$scratch/engineer-device-2")
+    other.login(server, "engineer.jvm", "demo", "jvm engineer 2")
+    other.syncNow()
+    val remote = other.getDispatch(id)
+    check(
+        "server: completed with the work log, the part, the photo, the signature and the survey",
+        remote.status == DispatchStatus.COMPLETED && remote.workLog.map { it.text } == listOf("更换压缩机继电器 replaced the relay") &&
+            remote.parts.singleOrNull()?.let { it.productId == part && it.serials == listOf("RL-778") } == true &&
+            remote.photos.singleOrNull()?.sha256 == photoSha && remote.signature?.sha256 == signatureSha &&
+            remote.survey?.score == 5L && remote.completedAt != null,
+    ) { "$remote" }
+    val (status, fetched) = httpGet("$server/api/v1/attachments/$signatureSha", apiToken(server, "engineer.jvm"))
+    check("signature fetched through the API byte-identical", status == 200 && fetched.contentEquals(signature)) { "HTTP $status" }
+    val (otherStatus, _) = httpGet("$server/api/v1/attachments/$photoSha", apiToken(server, "engineer.kit"))
+    check("another engineer gets 404 for the photo", otherStatus == 404) { "HTTP $otherStatus" }
+    other.logout()
+    other.close()
+    phone.logout()
+    phone.close()
 }
 
 fun main(args: Array<String>) {
@@ -186,7 +299,10 @@ fun main(args: Array<String>) {
         exitProcess(2)
     }
     try {
-        runBlocking { scenario(args[0], args[1]) }
+        runBlocking {
+            scenario(args[0], args[1])
+            dispatchScenario(args[0], args[1])
+        }
     } catch (e: Throwable) {
         failed++
         println("FAIL unexpected exception: $e")

@@ -29,11 +29,31 @@ pub enum Permission {
     AdminSchema,
     /// The audit log (logins, sync verdicts, administrative changes).
     AuditView,
+    /// See products, categories and price lists.
+    CatalogView,
+    /// Create and edit products, categories and price lists; import products.
+    CatalogEdit,
+    /// See orders (within the data scope).
+    OrdersView,
+    /// Confirm, ship, complete and cancel orders.
+    OrdersManage,
+    /// See payments received, receivables and the overdue list.
+    PaymentsView,
+    /// Record payments received.
+    PaymentsEdit,
+    /// See contracts.
+    ContractsView,
+    /// Create and edit contracts.
+    ContractsEdit,
+    /// See service tickets, dispatches and service statistics.
+    ServiceView,
+    /// Create tickets, dispatch and reassign them, close them.
+    ServiceDispatch,
 }
 
 impl Permission {
     /// Every permission, in a stable order.
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 21] = [
         Permission::CustomersView,
         Permission::CustomersEdit,
         Permission::CustomersReassign,
@@ -45,6 +65,16 @@ impl Permission {
         Permission::AdminRoles,
         Permission::AdminSchema,
         Permission::AuditView,
+        Permission::CatalogView,
+        Permission::CatalogEdit,
+        Permission::OrdersView,
+        Permission::OrdersManage,
+        Permission::PaymentsView,
+        Permission::PaymentsEdit,
+        Permission::ContractsView,
+        Permission::ContractsEdit,
+        Permission::ServiceView,
+        Permission::ServiceDispatch,
     ];
 
     /// The stable name stored in SQL (`customers.view`, …).
@@ -61,6 +91,16 @@ impl Permission {
             Permission::AdminRoles => "admin.roles",
             Permission::AdminSchema => "admin.schema",
             Permission::AuditView => "audit.view",
+            Permission::CatalogView => "catalog.view",
+            Permission::CatalogEdit => "catalog.edit",
+            Permission::OrdersView => "orders.view",
+            Permission::OrdersManage => "orders.manage",
+            Permission::PaymentsView => "payments.view",
+            Permission::PaymentsEdit => "payments.edit",
+            Permission::ContractsView => "contracts.view",
+            Permission::ContractsEdit => "contracts.edit",
+            Permission::ServiceView => "service.view",
+            Permission::ServiceDispatch => "service.dispatch",
         }
     }
 
@@ -109,28 +149,50 @@ impl DataScope {
     }
 }
 
+/// The largest discount (basis points) users of a role of `kind` may give on an order line
+/// unless administration set another limit on the role.
+pub const fn default_max_discount_bp(kind: Role) -> i64 {
+    match kind {
+        Role::Admin => 10_000,
+        Role::Manager => 3_000,
+        Role::Office => 2_000,
+        Role::Rep => 1_000,
+        Role::Engineer | Role::Partner => 0,
+    }
+}
+
 /// The permissions a built-in role has unless administration says otherwise.
 pub fn default_permissions(role: Role) -> &'static [Permission] {
     use Permission as P;
     match role {
         Role::Admin => &Permission::ALL,
-        Role::Manager => &[
+        Role::Manager | Role::Office => &[
             P::CustomersView,
             P::CustomersEdit,
             P::CustomersReassign,
             P::CustomersImport,
             P::CustomersExport,
             P::VisitsView,
+            P::CatalogView,
+            P::CatalogEdit,
+            P::OrdersView,
+            P::OrdersManage,
+            P::PaymentsView,
+            P::PaymentsEdit,
+            P::ContractsView,
+            P::ContractsEdit,
+            P::ServiceView,
+            P::ServiceDispatch,
         ],
-        Role::Office => &[
+        Role::Rep => &[
             P::CustomersView,
             P::CustomersEdit,
-            P::CustomersReassign,
-            P::CustomersImport,
-            P::CustomersExport,
             P::VisitsView,
+            P::CatalogView,
+            P::OrdersView,
+            P::PaymentsView,
+            P::ContractsView,
         ],
-        Role::Rep => &[P::CustomersView, P::CustomersEdit, P::VisitsView],
         Role::Engineer | Role::Partner => &[],
     }
 }

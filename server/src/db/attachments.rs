@@ -128,6 +128,34 @@ pub async fn referencing_visit_territories(
         .collect()
 }
 
+/// The dispatches referencing the file: their customer's territory (the office's scope) and
+/// their engineer.
+pub async fn referencing_dispatches(
+    db: &Db,
+    sha: &Sha256Hex,
+) -> Result<Vec<(Option<TerritoryId>, Option<UserId>)>, DbError> {
+    let rows = sqlx::query(
+        "SELECT p.territory_id, p.engineer_id FROM attachment_refs r JOIN dispatches p ON p.id = r.doc_id \
+         WHERE r.sha256 = $1",
+    )
+    .bind(sha.as_str())
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let territory = r
+                .try_get::<Option<String>, _>("territory_id")?
+                .map(|t| TerritoryId::parse(&t).map_err(|e| DbError::corrupt("dispatches", e)))
+                .transpose()?;
+            let engineer = r
+                .try_get::<Option<String>, _>("engineer_id")?
+                .map(|u| UserId::parse(&u).map_err(|e| DbError::corrupt("dispatches", e)))
+                .transpose()?;
+            Ok((territory, engineer))
+        })
+        .collect()
+}
+
 /// Whether the document references the file.
 pub async fn is_referenced_by(db: &Db, sha: &Sha256Hex, doc: DocId) -> Result<bool, DbError> {
     let row = sqlx::query("SELECT 1 AS one FROM attachment_refs WHERE sha256 = $1 AND doc_id = $2")

@@ -52,6 +52,11 @@ impl WriteTx {
         Ok(())
     }
 
+    /// The transaction's connection, for writes that belong to the same transaction.
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
     /// Abandons everything, including the sequence number.
     pub async fn rollback(self) -> Result<(), DbError> {
         self.tx.rollback().await?;
@@ -184,6 +189,8 @@ pub struct DocWrite<'a> {
     pub heads: Vec<u8>,
     /// Who created it (new documents).
     pub created_by: Option<UserId>,
+    /// Who made this write (`None`: the server on its own), for the status log.
+    pub by: Option<UserId>,
     /// Typed record after the write, for the projection.
     pub record: &'a serde_json::Value,
     /// When the scope anchors changed: the territory and assignee it left.
@@ -254,7 +261,7 @@ pub async fn store(w: &mut WriteTx, d: DocWrite<'_>) -> Result<(), DbError> {
     if let Some((from_territory, from_assignee)) = d.moved_from {
         record_move(w, d.id, from_territory, from_assignee).await?;
     }
-    upsert_projection(w, d.kind, d.id, d.record, d.territory, now).await
+    upsert_projection(w, &d, now).await
 }
 
 async fn record_move(
@@ -279,21 +286,39 @@ async fn record_move(
     Ok(())
 }
 
-/// Moves the visits of a customer along with it: new territory, bumped sequence, a move row each.
+/// The projection tables of documents that follow their customer's territory.
+const CHILD_TABLES: [&str; 2] = ["visits", "orders"];
+
+/// Moves the visits and orders of a customer along with it: new territory, bumped sequence, a
+/// move row each.
 pub async fn move_children(
     w: &mut WriteTx,
     customer: DocId,
     from: Option<TerritoryId>,
     to: Option<TerritoryId>,
 ) -> Result<u64, DbError> {
-    let rows = sqlx::query("SELECT id FROM visits WHERE customer_id = $1")
+    let mut n = 0;
+    for table in CHILD_TABLES {
+        n += move_children_in(w, table, customer, from, to).await?;
+    }
+    Ok(n)
+}
+
+async fn move_children_in(
+    w: &mut WriteTx,
+    table: &'static str,
+    customer: DocId,
+    from: Option<TerritoryId>,
+    to: Option<TerritoryId>,
+) -> Result<u64, DbError> {
+    let rows = sqlx::query(&format!("SELECT id FROM {table} WHERE customer_id = $1"))
         .bind(customer.to_string())
         .fetch_all(&mut *w.tx)
         .await?;
     let mut n = 0;
     for r in rows {
         let id: String = r.try_get("id")?;
-        let id = DocId::parse(&id).map_err(|e| DbError::corrupt("visits", e))?;
+        let id = DocId::parse(&id).map_err(|e| DbError::corrupt(table, e))?;
         sqlx::query(
             "UPDATE documents SET territory_id = $2, seq = $3, updated_at = $4 WHERE id = $1",
         )
@@ -303,11 +328,13 @@ pub async fn move_children(
         .bind(now_ms())
         .execute(&mut *w.tx)
         .await?;
-        sqlx::query("UPDATE visits SET territory_id = $2 WHERE id = $1")
-            .bind(id.to_string())
-            .bind(to.map(|t| t.to_string()))
-            .execute(&mut *w.tx)
-            .await?;
+        sqlx::query(&format!(
+            "UPDATE {table} SET territory_id = $2 WHERE id = $1"
+        ))
+        .bind(id.to_string())
+        .bind(to.map(|t| t.to_string()))
+        .execute(&mut *w.tx)
+        .await?;
         record_move(w, id, from, None).await?;
         n += 1;
     }
@@ -316,23 +343,18 @@ pub async fn move_children(
 
 fn json_err(kind: Kind, e: serde_json::Error) -> DbError {
     DbError::corrupt(
-        if kind == Kind::Customer {
-            "customers"
-        } else {
-            "visits"
+        match kind {
+            Kind::Customer => "customers",
+            Kind::Visit => "visits",
+            Kind::Order => "orders",
+            Kind::Dispatch => "dispatches",
         },
         e,
     )
 }
 
-async fn upsert_projection(
-    w: &mut WriteTx,
-    kind: Kind,
-    id: DocId,
-    record: &serde_json::Value,
-    territory: Option<TerritoryId>,
-    now: i64,
-) -> Result<(), DbError> {
+async fn upsert_projection(w: &mut WriteTx, d: &DocWrite<'_>, now: i64) -> Result<(), DbError> {
+    let (kind, id, record, territory) = (d.kind, d.id, d.record, d.territory);
     match kind {
         Kind::Customer => {
             let c: Customer =
@@ -342,6 +364,14 @@ async fn upsert_projection(
         Kind::Visit => {
             let v: Visit = serde_json::from_value(record.clone()).map_err(|e| json_err(kind, e))?;
             upsert_visit(w, id, &v, territory, now).await
+        }
+        Kind::Order => {
+            let o = serde_json::from_value(record.clone()).map_err(|e| json_err(kind, e))?;
+            super::projections::upsert_order(&mut w.tx, w.seq, id, &o, territory, d.by, now).await
+        }
+        Kind::Dispatch => {
+            let x = serde_json::from_value(record.clone()).map_err(|e| json_err(kind, e))?;
+            super::projections::upsert_dispatch(&mut w.tx, w.seq, id, &x, d.by, now).await
         }
     }
 }
@@ -483,30 +513,50 @@ fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// Appends ` AND <scope predicate>` to `sql`, binding territories from placeholder `$first`.
+/// Appends ` AND <scope predicate>` to `sql`, binding territories from placeholder `$first`:
+/// the document's territory is in `scope`, or (with `assignee`) it is assigned to that user.
 fn scope_sql(
     sql: &mut String,
     scope: &ScopeTerritories,
     column: &str,
+    assignee: Option<(&str, UserId)>,
     first: usize,
 ) -> Vec<String> {
+    let mut binds: Vec<String> = Vec::new();
+    let mut alternatives: Vec<String> = Vec::new();
     match scope {
-        ScopeTerritories::All => Vec::new(),
-        ScopeTerritories::None => {
-            sql.push_str(" AND 1 = 0");
-            Vec::new()
-        }
-        ScopeTerritories::Some(ids) if ids.is_empty() => {
-            sql.push_str(" AND 1 = 0");
-            Vec::new()
-        }
+        ScopeTerritories::All => return Vec::new(),
+        ScopeTerritories::None => {}
+        ScopeTerritories::Some(ids) if ids.is_empty() => {}
         ScopeTerritories::Some(ids) => {
             let placeholders: Vec<String> =
                 (0..ids.len()).map(|i| format!("${}", first + i)).collect();
-            sql.push_str(&format!(" AND {column} IN ({})", placeholders.join(", ")));
-            ids.iter().map(ToString::to_string).collect()
+            alternatives.push(format!("{column} IN ({})", placeholders.join(", ")));
+            binds.extend(ids.iter().map(ToString::to_string));
         }
     }
+    if let Some((column, user)) = assignee {
+        alternatives.push(format!("{column} = ${}", first + binds.len()));
+        binds.push(user.to_string());
+    }
+    if alternatives.is_empty() {
+        sql.push_str(" AND 1 = 0");
+    } else {
+        sql.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
+    }
+    binds
+}
+
+/// Whether a document with these anchors is visible to `user` with `scope`.
+pub fn visible(
+    scope: &ScopeTerritories,
+    user: UserId,
+    territory: Option<TerritoryId>,
+    assignee: Option<UserId>,
+) -> bool {
+    matches!(scope, ScopeTerritories::All)
+        || territory.is_some_and(|t| scope.contains(t))
+        || assignee == Some(user)
 }
 
 /// Documents in `scope` whose sequence is in `(cursor, hi]`, in (seq, id) order after `after`,
@@ -514,6 +564,7 @@ fn scope_sql(
 pub async fn changed_since(
     db: &Db,
     scope: &ScopeTerritories,
+    user: UserId,
     cursor: u64,
     hi: u64,
     after: Option<(u64, DocId)>,
@@ -524,7 +575,13 @@ pub async fn changed_since(
         "SELECT id, kind, seq, snapshot_seq, moved_seq, heads FROM documents \
          WHERE seq > $1 AND seq <= $2 AND (seq > $3 OR (seq = $3 AND id > $4))",
     );
-    let binds = scope_sql(&mut sql, scope, "territory_id", 6);
+    let binds = scope_sql(
+        &mut sql,
+        scope,
+        "territory_id",
+        Some(("assignee_id", user)),
+        6,
+    );
     sql.push_str(" ORDER BY seq, id LIMIT $5");
     let mut q = sqlx::query(&sql)
         .bind(to_i64(cursor))
@@ -633,10 +690,12 @@ pub async fn doc_data(db: &Db, docs: &[ChangedDoc], cursor: u64) -> Result<Vec<V
         .collect())
 }
 
-/// Documents that left `scope` in `(cursor, hi]` and are not back in it.
+/// Documents that left the scope of `user` (its territories, or its assignment) in
+/// `(cursor, hi]` and are not back in it.
 pub async fn revoked_since(
     db: &Db,
     scope: &ScopeTerritories,
+    user: UserId,
     cursor: u64,
     hi: u64,
 ) -> Result<Vec<DocId>, DbError> {
@@ -644,10 +703,16 @@ pub async fn revoked_since(
         return Ok(Vec::new());
     }
     let mut sql = String::from(
-        "SELECT DISTINCT m.doc_id, d.territory_id FROM doc_moves m LEFT JOIN documents d ON d.id = m.doc_id \
-         WHERE m.seq > $1 AND m.seq <= $2",
+        "SELECT DISTINCT m.doc_id, d.territory_id, d.assignee_id FROM doc_moves m \
+         LEFT JOIN documents d ON d.id = m.doc_id WHERE m.seq > $1 AND m.seq <= $2",
     );
-    let binds = scope_sql(&mut sql, scope, "m.from_territory", 3);
+    let binds = scope_sql(
+        &mut sql,
+        scope,
+        "m.from_territory",
+        Some(("m.from_assignee", user)),
+        3,
+    );
     let mut q = sqlx::query(&sql).bind(to_i64(cursor)).bind(to_i64(hi));
     for b in binds {
         q = q.bind(b);
@@ -657,7 +722,9 @@ pub async fn revoked_since(
         let id: String = r.try_get("doc_id")?;
         let now: Option<String> = r.try_get("territory_id")?;
         let now: Option<TerritoryId> = parse_opt("documents", now)?;
-        if now.is_none_or(|t| !scope.contains(t)) {
+        let assignee: Option<String> = r.try_get("assignee_id")?;
+        let assignee: Option<UserId> = parse_opt("documents", assignee)?;
+        if !visible(scope, user, now, assignee) {
             out.push(DocId::parse(&id).map_err(|e| DbError::corrupt("doc_moves", e))?);
         }
     }
@@ -670,22 +737,21 @@ pub async fn revoked_since(
 pub async fn filter_in_scope(
     db: &Db,
     scope: &ScopeTerritories,
+    user: UserId,
     ids: &[DocId],
 ) -> Result<Vec<ChangedDoc>, DbError> {
     let mut out = Vec::new();
     for id in ids {
-        let row =
-            sqlx::query("SELECT id, kind, seq, territory_id, heads FROM documents WHERE id = $1")
-                .bind(id.to_string())
-                .fetch_optional(db.pool())
-                .await?;
+        let row = sqlx::query(
+            "SELECT id, kind, seq, territory_id, assignee_id, heads FROM documents WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(db.pool())
+        .await?;
         let Some(r) = row else { continue };
         let territory: Option<TerritoryId> = parse_opt("documents", r.try_get("territory_id")?)?;
-        let visible = match scope {
-            ScopeTerritories::All => true,
-            _ => territory.is_some_and(|t| scope.contains(t)),
-        };
-        if visible {
+        let assignee: Option<UserId> = parse_opt("documents", r.try_get("assignee_id")?)?;
+        if visible(scope, user, territory, assignee) {
             let kind: String = r.try_get("kind")?;
             let seq: i64 = r.try_get("seq")?;
             out.push(ChangedDoc {
@@ -762,11 +828,13 @@ pub async fn set_device_scope(
 
 /// Documents inside `include` but outside `exclude` (whatever their sequence), in id order after
 /// `after`, at most `limit`: what a device must be granted (or, swapped, revoked) when its user's
-/// own scope changed. Every result is marked `full`.
+/// own scope changed. Documents assigned to `keep` are left out (they stay visible to that user
+/// whatever the territories). Every result is marked `full`.
 pub async fn in_scope_not_in(
     db: &Db,
     include: &ScopeTerritories,
     exclude: &ScopeTerritories,
+    keep: Option<UserId>,
     after: Option<DocId>,
     limit: usize,
 ) -> Result<Vec<ChangedDoc>, DbError> {
@@ -774,7 +842,14 @@ pub async fn in_scope_not_in(
         return Ok(Vec::new());
     }
     let mut sql = String::from("SELECT id, kind, seq, heads FROM documents WHERE id > $1");
-    let mut binds = scope_sql(&mut sql, include, "territory_id", 3);
+    let mut binds = scope_sql(&mut sql, include, "territory_id", None, 3);
+    if let Some(user) = keep {
+        sql.push_str(&format!(
+            " AND (assignee_id IS NULL OR assignee_id <> ${})",
+            3 + binds.len()
+        ));
+        binds.push(user.to_string());
+    }
     if let ScopeTerritories::Some(ids) = exclude
         && !ids.is_empty()
     {

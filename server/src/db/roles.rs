@@ -25,6 +25,8 @@ pub struct RoleRecord {
     pub permissions: BTreeSet<Permission>,
     /// Whose records its users see.
     pub data_scope: DataScope,
+    /// Largest discount on an order line, basis points; `None`: the default of the kind.
+    pub max_discount_bp: Option<i64>,
     /// The one role per kind created at startup: not deletable, kind fixed.
     pub system: bool,
     /// Creation time, unix ms.
@@ -57,9 +59,11 @@ pub struct RoleSpec {
     pub permissions: BTreeSet<Permission>,
     /// Data scope.
     pub data_scope: DataScope,
+    /// Largest discount on an order line, basis points; `None`: the default of the kind.
+    pub max_discount_bp: Option<i64>,
 }
 
-const COLUMNS: &str = "id, name, kind, data_scope, system, created_at, updated_at";
+const COLUMNS: &str = "id, name, kind, data_scope, system, created_at, updated_at, max_discount_bp";
 
 fn role_from_row(row: &AnyRow, permissions: BTreeSet<Permission>) -> Result<RoleRecord, DbError> {
     let id: String = row.try_get("id")?;
@@ -72,6 +76,7 @@ fn role_from_row(row: &AnyRow, permissions: BTreeSet<Permission>) -> Result<Role
         permissions,
         data_scope: DataScope::parse(&scope)
             .ok_or_else(|| DbError::corrupt("roles", format!("data scope {scope:?}")))?,
+        max_discount_bp: row.try_get("max_discount_bp")?,
         system: flag(row.try_get("system")?),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -212,8 +217,8 @@ async fn insert_role(
     now: i64,
 ) -> Result<(), DbError> {
     sqlx::query(
-        "INSERT INTO roles (id, name, kind, data_scope, system, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        "INSERT INTO roles (id, name, kind, data_scope, system, created_at, updated_at, max_discount_bp) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
     )
     .bind(id.to_string())
     .bind(&spec.name)
@@ -221,6 +226,7 @@ async fn insert_role(
     .bind(spec.data_scope.as_str())
     .bind(i64::from(system))
     .bind(now)
+    .bind(spec.max_discount_bp)
     .execute(&mut **tx)
     .await
     .map_err(|e| DbError::unique(e, format!("role {:?}", spec.name)))?;
@@ -252,6 +258,11 @@ async fn write_permissions(
 /// to the system role of their kind. Idempotent; runs after the migrations.
 pub async fn ensure_system_roles(db: &Db) -> Result<(), DbError> {
     let now = now_ms();
+    let known: BTreeSet<String> = sqlx::query_scalar("SELECT name FROM known_permissions")
+        .fetch_all(db.pool())
+        .await?
+        .into_iter()
+        .collect();
     for kind in Role::ALL {
         let existing = system_role(db, kind).await?;
         let mut tx = db.pool().begin().await?;
@@ -262,6 +273,7 @@ pub async fn ensure_system_roles(db: &Db) -> Result<(), DbError> {
                     kind,
                     permissions: default_permissions(kind).iter().copied().collect(),
                     data_scope: DataScope::All,
+                    max_discount_bp: None,
                 };
                 insert_role(&mut tx, RoleId::new(), &spec, true, now).await?;
             }
@@ -275,7 +287,18 @@ pub async fn ensure_system_roles(db: &Db) -> Result<(), DbError> {
                         .await?;
                 }
             }
-            Some(_) => {}
+            Some(role) => {
+                // Permissions introduced since this role was last brought up to date.
+                let mut granted = role.permissions.clone();
+                for p in default_permissions(kind) {
+                    if !known.contains(p.as_str()) {
+                        granted.insert(*p);
+                    }
+                }
+                if granted != role.permissions {
+                    write_permissions(&mut tx, role.id, &granted).await?;
+                }
+            }
         }
         sqlx::query(
             "UPDATE users SET role_id = (SELECT r.id FROM roles r \
@@ -286,6 +309,16 @@ pub async fn ensure_system_roles(db: &Db) -> Result<(), DbError> {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+    }
+    for p in Permission::ALL {
+        if !known.contains(p.as_str()) {
+            sqlx::query(
+                "INSERT INTO known_permissions (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(p.as_str())
+            .execute(db.pool())
+            .await?;
+        }
     }
     Ok(())
 }
@@ -344,13 +377,15 @@ pub async fn update(
     }
     let mut tx = db.pool().begin().await?;
     sqlx::query(
-        "UPDATE roles SET name = $1, kind = $2, data_scope = $3, updated_at = $4 WHERE id = $5",
+        "UPDATE roles SET name = $1, kind = $2, data_scope = $3, updated_at = $4, max_discount_bp = $6 \
+         WHERE id = $5",
     )
     .bind(&spec.name)
     .bind(spec.kind.as_str())
     .bind(spec.data_scope.as_str())
     .bind(now_ms())
     .bind(id.to_string())
+    .bind(spec.max_discount_bp)
     .execute(&mut *tx)
     .await
     .map_err(|e| DbError::unique(e, format!("role {:?}", spec.name)))?;
@@ -450,6 +485,7 @@ mod tests {
                 kind: Role::Rep,
                 permissions: [Permission::CustomersView].into(),
                 data_scope: DataScope::Own,
+                max_discount_bp: None,
             },
         )
         .await
@@ -465,6 +501,7 @@ mod tests {
                         kind: Role::Rep,
                         permissions: BTreeSet::new(),
                         data_scope: DataScope::All,
+                        max_discount_bp: None,
                     }
                 }
             )
@@ -480,6 +517,7 @@ mod tests {
                 kind: Role::Office,
                 permissions: [Permission::CustomersView, Permission::CustomersExport].into(),
                 data_scope: DataScope::Department,
+                max_discount_bp: None,
             },
         )
         .await
@@ -510,6 +548,7 @@ mod tests {
             kind: Role::Admin,
             permissions: [Permission::CustomersView].into(),
             data_scope: DataScope::All,
+            max_discount_bp: None,
         };
         assert!(matches!(
             update(&db, admin.id, &spec).await,

@@ -5,8 +5,9 @@
 //!   `max_attachment_bytes` (413). A repeated `PUT` of stored content answers 200 without
 //!   rewriting anything; the first answers 201.
 //! - `HEAD` answers 200 when the server has the file, 404 otherwise (the uploader's check).
-//! - `GET` serves it to a user who uploaded it or may see a visit referencing it; anyone else
-//!   gets 404, as if it did not exist.
+//! - `GET` serves it to a user who uploaded it, may see a visit or dispatch referencing it, or
+//!   (any role but partners) when it is a product image; anyone else gets 404, as if it did not
+//!   exist.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -25,7 +26,7 @@ use fieldcrm_core::role::Role;
 use super::ApiError;
 use crate::attachments::BlobStore;
 use crate::auth::AuthUser;
-use crate::db::{Db, DbError, attachments, territories};
+use crate::db::{Db, DbError, attachments, catalog, territories};
 use crate::startup::AppState;
 use crate::sync::write::anchor_in_scope;
 
@@ -85,17 +86,11 @@ pub async fn put(
             .to_string(),
         ));
     }
-    let store = blob_store(&state);
     let size = i64::try_from(body.len()).unwrap_or(i64::MAX);
-    let known = attachments::get(&state.db, &sha).await?;
-    let status = if known.is_some() && store.exists(&sha).await {
-        attachments::record_uploader(&state.db, &sha, caller.user_id).await?;
-        StatusCode::OK
-    } else {
-        store.write(&sha, &body).await.map_err(io_error)?;
-        attachments::record_upload(&state.db, &sha, size, ctype.as_str(), caller.user_id).await?;
-        tracing::info!(sha = %sha, size, user = %caller.user_id, "attachment stored");
+    let status = if store_file(&state, &sha, &body, ctype.as_str(), caller.user_id).await? {
         StatusCode::CREATED
+    } else {
+        StatusCode::OK
     };
     let answer = serde_json::json!({
         "sha256": sha.as_str(),
@@ -103,6 +98,30 @@ pub async fn put(
         "content_type": ctype.as_str(),
     });
     Ok((status, Json(answer)).into_response())
+}
+
+/// Stores checked bytes in the attachment store and records `user` as an uploader: the one
+/// storage path of every upload (devices' photos here, the back office's contract files). The
+/// caller checked the bytes (type, size) and that `sha` is their digest. A file already stored is
+/// not rewritten. Returns whether the file is new.
+pub async fn store_file(
+    state: &AppState,
+    sha: &Sha256Hex,
+    bytes: &[u8],
+    content_type: &str,
+    user: UserId,
+) -> Result<bool, ApiError> {
+    let store = blob_store(state);
+    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    let known = attachments::get(&state.db, sha).await?;
+    if known.is_some() && store.exists(sha).await {
+        attachments::record_uploader(&state.db, sha, user).await?;
+        return Ok(false);
+    }
+    store.write(sha, bytes).await.map_err(io_error)?;
+    attachments::record_upload(&state.db, sha, size, content_type, user).await?;
+    tracing::info!(sha = %sha, size, user = %user, "attachment stored");
+    Ok(true)
 }
 
 /// `HEAD /api/v1/attachments/{sha256}`: 200 when stored, 404 otherwise.
@@ -142,18 +161,32 @@ fn header(v: &str) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"))
 }
 
-/// Whether `user` (of `role`) may read the file: they uploaded it, or a visit referencing it is
-/// in their scope.
+/// Whether `user` (of `role`) may read the file: they uploaded it, it is a product image (every
+/// role but partners sees the catalog), a visit referencing it is in their scope, or a dispatch
+/// referencing it is theirs (its engineer) or of a customer in their territory scope (the office).
 pub async fn may_read(db: &Db, sha: &Sha256Hex, user: UserId, role: Role) -> Result<bool, DbError> {
     if attachments::is_uploader(db, sha, user).await? {
         return Ok(true);
     }
-    let anchors = attachments::referencing_visit_territories(db, sha).await?;
-    if anchors.is_empty() {
+    if role != Role::Partner && catalog::is_product_image(db, sha).await? {
+        return Ok(true);
+    }
+    let visits = attachments::referencing_visit_territories(db, sha).await?;
+    let dispatches = attachments::referencing_dispatches(db, sha).await?;
+    if visits.is_empty() && dispatches.is_empty() {
         return Ok(false);
     }
+    if dispatches
+        .iter()
+        .any(|(_, engineer)| *engineer == Some(user))
+    {
+        return Ok(true);
+    }
     let scope = territories::scope_territories(db, user, role).await?;
-    Ok(anchors.into_iter().any(|t| anchor_in_scope(&scope, t)))
+    Ok(visits
+        .into_iter()
+        .chain(dispatches.into_iter().map(|(t, _)| t))
+        .any(|t| anchor_in_scope(&scope, t)))
 }
 
 /// The file as a response, if `user` may read it and it is stored: the stored content type,
@@ -174,9 +207,11 @@ pub async fn serve(
         tracing::error!(sha = %sha, "attachment metadata without its file");
         return Ok(None);
     };
-    // The stored type was checked against the bytes at upload; serve nothing else.
-    let ctype = ContentType::parse(&meta.content_type)
-        .map_err(|e| ApiError::Internal(format!("stored attachment type: {e}")))?;
+    // The stored type was checked against the bytes at upload; serve nothing else. Files of
+    // other types (contract PDFs) are served by their own routes, not as photos.
+    let Ok(ctype) = ContentType::parse(&meta.content_type) else {
+        return Ok(None);
+    };
     let mut response = (StatusCode::OK, bytes).into_response();
     let h = response.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static(ctype.as_str()));

@@ -3,6 +3,7 @@
 
 pub mod attachments;
 mod auth;
+mod catalog;
 mod devices;
 pub mod error;
 mod extract;
@@ -18,7 +19,7 @@ use crate::startup::AppState;
 pub use error::ApiError;
 pub use extract::ApiJson;
 
-/// The routes of this module (health, auth, devices, reference data).
+/// The routes of this module (health, auth, devices, reference data, catalog).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/devices", get(devices::list))
         .route("/api/v1/devices/{id}/revoke", post(devices::revoke))
         .route("/api/v1/reference", get(reference::get))
+        .route("/api/v1/catalog", get(catalog::get))
 }
 
 /// The attachment routes, with their own body limit (`max_attachment_bytes`, larger than the

@@ -15,7 +15,7 @@ use crate::startup::AppState;
 
 /// Whether an `If-None-Match` header value names `etag` (a list, or `*`; weak tags compare
 /// weakly).
-fn matches(if_none_match: &str, etag: &str) -> bool {
+pub(crate) fn matches(if_none_match: &str, etag: &str) -> bool {
     if_none_match
         .split(',')
         .map(|t| t.trim().trim_start_matches("W/"))
@@ -29,7 +29,19 @@ pub async fn get(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let reference = schema::reference(&state.db).await?;
-    let etag = format!("\"{}\"", reference.version);
+    let version = reference.version.clone();
+    conditional_json(&headers, &version, move || reference)
+}
+
+/// A versioned JSON answer: `version` as the strong `ETag`; `304 Not Modified` without a body
+/// when `If-None-Match` names it, else `200` with `body()`. Private, revalidated caching. Shared
+/// by the reference data and the catalog.
+pub(crate) fn conditional_json<T: serde::Serialize>(
+    headers: &HeaderMap,
+    version: &str,
+    body: impl FnOnce() -> T,
+) -> Result<Response, ApiError> {
+    let etag = format!("\"{version}\"");
     let etag_value = HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(e.to_string()))?;
     let cache = HeaderValue::from_static("private, no-cache");
     if headers
@@ -43,11 +55,7 @@ pub async fn get(
         )
             .into_response());
     }
-    Ok((
-        [(ETAG, etag_value), (CACHE_CONTROL, cache)],
-        Json(reference),
-    )
-        .into_response())
+    Ok(([(ETAG, etag_value), (CACHE_CONTROL, cache)], Json(body())).into_response())
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! nothing. With PostgreSQL, notifications also travel between server processes through
 //! `LISTEN/NOTIFY` on the channel [`NOTIFY_CHANNEL`].
 
+pub mod derive;
 pub mod session;
 pub mod write;
 

@@ -344,7 +344,9 @@ impl Session {
                     self.user.role,
                 )
                 .await?;
-                let visible = documents::filter_in_scope(&self.state.db, &scope, &docs).await?;
+                let visible =
+                    documents::filter_in_scope(&self.state.db, &scope, self.user.user_id, &docs)
+                        .await?;
                 let missing: Vec<DocId> = docs
                     .iter()
                     .filter(|d| !visible.iter().any(|v| v.id == **d))
@@ -387,19 +389,26 @@ impl Session {
         {
             self.rescope(&old, &scope).await?;
         }
-        let revoked = documents::revoked_since(&db, &scope, cursor, hi).await?;
+        let revoked = documents::revoked_since(&db, &scope, self.user.user_id, cursor, hi).await?;
         if !revoked.is_empty() {
             self.send(&ServerMessage::Revoke {
                 docs: revoked,
-                reason: "moved out of your territories".to_owned(),
+                reason: "moved out of your scope".to_owned(),
             })
             .await?;
         }
         let mut after: Option<(u64, DocId)> = None;
         loop {
-            let batch =
-                documents::changed_since(&db, &scope, cursor, hi, after, MAX_DOCS_PER_FRAME)
-                    .await?;
+            let batch = documents::changed_since(
+                &db,
+                &scope,
+                self.user.user_id,
+                cursor,
+                hi,
+                after,
+                MAX_DOCS_PER_FRAME,
+            )
+            .await?;
             let Some(last) = batch.last() else { break };
             after = Some((last.seq, last.id));
             let n = batch.len();
@@ -451,7 +460,9 @@ impl Session {
         let db = self.state.db.clone();
         let mut after = None;
         loop {
-            let page = documents::in_scope_not_in(&db, old, new, after, 1000).await?;
+            let page =
+                documents::in_scope_not_in(&db, old, new, Some(self.user.user_id), after, 1000)
+                    .await?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
             let docs = page.iter().map(|d| d.id).collect();
@@ -463,7 +474,8 @@ impl Session {
         }
         let mut after = None;
         loop {
-            let page = documents::in_scope_not_in(&db, new, old, after, MAX_DOCS_PER_FRAME).await?;
+            let page =
+                documents::in_scope_not_in(&db, new, old, None, after, MAX_DOCS_PER_FRAME).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
             self.send_docs(&page, 0).await?;

@@ -16,7 +16,7 @@ use crate::db::documents::{self, DocWrite, WriteTx};
 use crate::db::schema;
 use crate::db::territories::{self, ScopeTerritories};
 use crate::db::{Backend, DbError};
-use crate::sync::Hub;
+use crate::sync::{Hub, derive};
 
 /// Errors of the write path (not verdicts: those are answers, not errors).
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +87,23 @@ pub fn anchor_in_scope(scope: &ScopeTerritories, territory: Option<TerritoryId>)
     }
 }
 
+/// What a record's anchor resolves to in storage: `(territory, assignee)`, or why it does not
+/// resolve (a customer the server does not know).
+async fn resolve_anchor(
+    w: &mut WriteTx,
+    anchor: Anchor,
+) -> Result<Result<(Option<TerritoryId>, Option<UserId>), String>, WriteError> {
+    Ok(match anchor {
+        Anchor::Territory(t) => Ok((t, None)),
+        Anchor::Customer(Some(c)) => match documents::customer_territory(w, c.into()).await? {
+            Some(t) => Ok((t, None)),
+            None => Err(format!("unknown customer {c}")),
+        },
+        Anchor::Customer(None) => Ok((None, None)),
+        Anchor::Assignee(a) => Ok((None, a)),
+    })
+}
+
 async fn announce(db: &Db, w: &mut WriteTx) -> Result<(), DbError> {
     if db.backend() == Backend::Postgres {
         w.notify(crate::sync::NOTIFY_CHANNEL).await?;
@@ -124,7 +141,7 @@ pub async fn push(
                 )
                 .await;
             }
-            if !anchor_in_scope(&scope, s.territory) {
+            if !documents::visible(&scope, who.user, s.territory, s.assignee) {
                 w.rollback().await?;
                 return finish_rejected(
                     db,
@@ -153,7 +170,7 @@ pub async fn push(
         w.rollback().await?;
         return finish_rejected(db, who, id, kind, *code, reason.clone()).await;
     }
-    let (Some(doc), Some(record)) = (ev.doc, ev.record) else {
+    let (Some(mut doc), Some(mut record)) = (ev.doc, ev.record) else {
         // Nothing new: the server already had every change.
         w.rollback().await?;
         return Ok(PushOutcome {
@@ -163,41 +180,39 @@ pub async fn push(
             seq: None,
         });
     };
-    let territory = match &stored {
-        Some(s) => s.territory,
+    let (territory, assignee) = match &stored {
+        Some(s) => (s.territory, s.assignee),
         None => {
             let anchor = document::anchor_json(kind, &record)?;
-            let territory = match anchor {
-                Anchor::Territory(t) => t,
-                Anchor::Customer(Some(c)) => {
-                    match documents::customer_territory(&mut w, c.into()).await? {
-                        Some(t) => t,
-                        None => {
-                            w.rollback().await?;
-                            return finish_rejected(
-                                db,
-                                who,
-                                id,
-                                kind,
-                                RejectCode::OutOfScope,
-                                format!("unknown customer {c}"),
-                            )
-                            .await;
-                        }
-                    }
+            let (territory, assignee) = match resolve_anchor(&mut w, anchor).await? {
+                Ok(a) => a,
+                Err(why) => {
+                    w.rollback().await?;
+                    return finish_rejected(db, who, id, kind, RejectCode::OutOfScope, why).await;
                 }
-                Anchor::Customer(None) => None,
             };
-            if !anchor_in_scope(&scope, territory) || territory.is_none() {
+            let anchored = territory.is_some() || assignee.is_some();
+            if !anchored || !documents::visible(&scope, who.user, territory, assignee) {
                 w.rollback().await?;
                 let why = "a new record must be inside one of your territories".to_owned();
                 return finish_rejected(db, who, id, kind, RejectCode::OutOfScope, why).await;
             }
-            territory
+            (territory, assignee)
         }
     };
+    // Values only the server can derive (prices, numbers), in this transaction.
+    let underived = record.clone();
+    let adjusted = derive::derive(w.conn(), kind, Some(who.user), &mut record).await?;
+    let derived = if record == underived {
+        None
+    } else {
+        server_write(kind, &mut doc, &record, "server: derive")?
+    };
+    let verdict = with_adjustments(ev.verdict, &adjusted);
+    let mut server_changes: Vec<Vec<u8>> = ev.server_change.into_iter().collect();
+    server_changes.extend(derived);
     let mut appended: Vec<u8> = ev.new_changes.concat();
-    if let Some(sc) = &ev.server_change {
+    for sc in &server_changes {
         appended.extend_from_slice(sc);
     }
     let seq = w.seq();
@@ -209,12 +224,13 @@ pub async fn push(
             kind,
             is_new: stored.is_none(),
             territory,
-            assignee: stored.as_ref().and_then(|s| s.assignee),
+            assignee,
             changes: appended,
             saved: &saved,
             previous_change_count: stored.as_ref().map_or(0, |s| s.change_count),
             heads: heads_bytes(&doc),
             created_by: Some(who.user),
+            by: Some(who.user),
             record: &record,
             moved_from: None,
         },
@@ -224,7 +240,7 @@ pub async fn push(
     w.commit().await?;
     hub.committed(seq);
 
-    let (verdict_name, detail) = match &ev.verdict {
+    let (verdict_name, detail) = match &verdict {
         Verdict::Compensated { paths, reasons } => (
             "compensated",
             json!({"paths": ev.paths, "restored": paths, "reasons": reasons}),
@@ -241,11 +257,30 @@ pub async fn push(
     detail["seq"] = json!(seq);
     record_audit(db, who, id, kind, verdict_name, detail).await;
     Ok(PushOutcome {
-        verdict: ev.verdict,
-        server_changes: ev.server_change.into_iter().collect(),
+        verdict,
+        server_changes,
         heads: doc.get_heads(),
         seq: Some(seq),
     })
+}
+
+/// The verdict once the server's derivations changed values against the writer's wishes: those
+/// are compensations too (the device is told why).
+fn with_adjustments(verdict: Verdict, adjusted: &[fieldcrm_core::domain::FieldError]) -> Verdict {
+    if adjusted.is_empty() {
+        return verdict;
+    }
+    let (mut paths, mut reasons) = match verdict {
+        Verdict::Compensated { paths, reasons } => (paths, reasons),
+        _ => (Vec::new(), Vec::new()),
+    };
+    for e in adjusted {
+        if !paths.contains(&e.field) {
+            paths.push(e.field.clone());
+        }
+        reasons.push(e.to_string());
+    }
+    Verdict::Compensated { paths, reasons }
 }
 
 async fn finish_rejected(
@@ -410,13 +445,20 @@ async fn store_created(
     p: &PreparedDoc,
     created_by: Option<UserId>,
 ) -> Result<(), WriteError> {
-    let territory = match document::anchor_json(kind, &p.typed)? {
-        Anchor::Territory(t) => t,
-        Anchor::Customer(Some(c)) => documents::customer_territory(w, c.into())
-            .await?
-            .ok_or_else(|| WriteError::Invalid(format!("unknown customer {c}")))?,
-        Anchor::Customer(None) => None,
+    let mut typed = p.typed.clone();
+    derive::derive(w.conn(), kind, created_by, &mut typed).await?;
+    let derived;
+    let p = if typed == p.typed {
+        p
+    } else {
+        let mut doc = p.doc.clone();
+        server_write(kind, &mut doc, &typed, "server: derive")?;
+        derived = PreparedDoc { doc, typed };
+        &derived
     };
+    let (territory, assignee) = resolve_anchor(w, document::anchor_json(kind, &p.typed)?)
+        .await?
+        .map_err(WriteError::Invalid)?;
     let saved = || p.doc.save();
     documents::store(
         w,
@@ -425,12 +467,13 @@ async fn store_created(
             kind,
             is_new: true,
             territory,
-            assignee: None,
+            assignee,
             changes: Vec::new(),
             saved: &saved,
             previous_change_count: 0,
             heads: heads_bytes(&p.doc),
             created_by,
+            by: created_by,
             record: &p.typed,
             moved_from: None,
         },
@@ -454,7 +497,7 @@ pub async fn server_update(
 ) -> Result<Option<u64>, WriteError> {
     let reference = schema::reference(db).await?;
     let mut w = documents::begin_write(db).await?;
-    let applied = match update_in(&mut w, &reference, id, action, edit).await {
+    let applied = match update_in(&mut w, &reference, id, actor, action, edit).await {
         Ok(Some(a)) => a,
         Ok(None) => {
             w.rollback().await?;
@@ -508,7 +551,7 @@ pub async fn server_update_many(
     let mut results = Vec::with_capacity(edits.len());
     let mut applied = Vec::new();
     for (id, edit) in edits {
-        match update_in(&mut w, &reference, id, action, edit).await {
+        match update_in(&mut w, &reference, id, actor, action, edit).await {
             Ok(Some(a)) => {
                 applied.push((id, a));
                 results.push(Ok(true));
@@ -570,6 +613,7 @@ async fn update_in(
     w: &mut WriteTx,
     reference: &Reference,
     id: DocId,
+    actor: Option<UserId>,
     action: &str,
     edit: impl FnOnce(&mut Value) -> Result<(), WriteError>,
 ) -> Result<Option<Applied>, WriteError> {
@@ -582,6 +626,7 @@ async fn update_in(
     let before = document::typed_json(kind, &doc)?;
     let mut after = before.clone();
     edit(&mut after)?;
+    derive::derive(w.conn(), kind, actor, &mut after).await?;
     if let Some(e) = document::validate_json(kind, &after)?.first() {
         return Err(WriteError::Invalid(e.to_string()));
     }
@@ -590,11 +635,14 @@ async fn update_in(
         return Ok(None);
     };
     let typed = document::typed_json(kind, &doc)?;
-    let new_territory = match (kind, document::anchor_json(kind, &typed)?) {
-        (Kind::Customer, Anchor::Territory(t)) => t,
-        _ => stored.territory,
+    // Only a customer's territory and a dispatch's assignee move with an edit; visits and orders
+    // follow their customer (moved with it below).
+    let (new_territory, new_assignee) = match document::anchor_json(kind, &typed)? {
+        Anchor::Territory(t) => (t, stored.assignee),
+        Anchor::Assignee(a) => (stored.territory, a),
+        Anchor::Customer(_) => (stored.territory, stored.assignee),
     };
-    let moved = new_territory != stored.territory;
+    let moved = new_territory != stored.territory || new_assignee != stored.assignee;
     let saved = || doc.save();
     documents::store(
         w,
@@ -603,18 +651,19 @@ async fn update_in(
             kind,
             is_new: false,
             territory: new_territory,
-            assignee: stored.assignee,
+            assignee: new_assignee,
             changes: change,
             saved: &saved,
             previous_change_count: stored.change_count,
             heads: heads_bytes(&doc),
             created_by: None,
+            by: actor,
             record: &typed,
             moved_from: moved.then_some((stored.territory, stored.assignee)),
         },
     )
     .await?;
-    if moved && kind == Kind::Customer {
+    if new_territory != stored.territory && kind == Kind::Customer {
         documents::move_children(w, id, stored.territory, new_territory).await?;
     }
     Ok(Some(Applied {

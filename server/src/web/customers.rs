@@ -118,6 +118,8 @@ struct CardPage {
     d: TabData,
     /// The reassignment form's choices, when the user may reassign.
     reassign: Option<ReassignChoices>,
+    /// What the customer owes (formatted), when the user may see payments.
+    receivable: Option<String>,
 }
 
 /// The card's reassignment form: territories in scope and possible owners.
@@ -304,6 +306,7 @@ pub async fn card(
         tr,
         d,
         reassign,
+        receivable: super::payments::customer_figure(&state, &user, id).await?,
     })
 }
 

@@ -126,8 +126,13 @@ pub const CATALOGUES: &[&[(&str, &str, &str)]] = &[
     super::admin::audit::MESSAGES,
     super::schema::MESSAGES,
     super::visits::MESSAGES,
+    super::catalog::MESSAGES,
     super::import::MESSAGES,
     super::customer_list::MESSAGES,
+    super::orders::MESSAGES,
+    super::payments::MESSAGES,
+    super::contracts::MESSAGES,
+    super::service::MESSAGES,
 ];
 
 /// Every message of every catalogue.

@@ -6,7 +6,8 @@
 //! - [`csrf`]: the CSRF check of every state-changing request;
 //! - [`i18n`]: the message catalogue (zh-CN, English) and the language cookie;
 //! - [`dashboard`], [`customers`], [`customer_list`] (with [`customer_export`] and
-//!   [`customer_reassign`]), [`history`], [`visits`], [`admin`], [`schema`], [`import`]: the modules
+//!   [`customer_reassign`]), [`history`], [`visits`], [`catalog`], [`orders`], [`payments`],
+//!   [`contracts`], [`service`], [`admin`], [`schema`], [`import`]: the modules
 //!   ([`custom_fields`]: dictionary-bound and custom fields in record forms and cards);
 //! - [`assets`]: vendored JavaScript (htmx) and our own CSS/JS, served from the binary.
 //!
@@ -14,6 +15,8 @@
 
 pub mod admin;
 pub mod assets;
+pub mod catalog;
+pub mod contracts;
 pub mod csrf;
 pub mod custom_fields;
 pub mod customer_export;
@@ -24,7 +27,10 @@ pub mod dashboard;
 pub mod history;
 pub mod i18n;
 pub mod import;
+pub mod orders;
+pub mod payments;
 pub mod schema;
+pub mod service;
 pub mod session;
 pub mod visits;
 
@@ -61,9 +67,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(customer_export::routes())
         .merge(customer_reassign::routes())
         .merge(visits::routes())
+        .merge(catalog::routes())
+        .merge(service::routes())
         .merge(admin::routes())
         .merge(schema::routes())
         .merge(import::routes())
+        .merge(orders::routes())
+        .merge(payments::routes())
+        .merge(contracts::routes())
         // route_layer: only matched routes; unknown paths stay plain 404s.
         .route_layer(axum::middleware::from_fn_with_state(
             state,
@@ -82,6 +93,10 @@ pub fn router(state: AppState) -> Router<AppState> {
 pub fn upload_router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(import::upload_routes())
+        .merge(catalog::upload_routes(state.settings.max_attachment_bytes))
+        .merge(contracts::files::upload_routes(
+            state.settings.max_attachment_bytes,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             session::require_session,
@@ -272,6 +287,16 @@ pub struct Shell {
     pub admin: AdminNav,
     /// Whether the import entry is shown.
     pub can_import: bool,
+    /// Whether the catalog entry is shown.
+    pub catalog: bool,
+    /// Whether the orders entry is shown.
+    pub can_orders: bool,
+    /// Whether the payments entry is shown.
+    pub can_payments: bool,
+    /// Whether the contracts entry is shown.
+    pub can_contracts: bool,
+    /// Whether the service entry (tickets, dispatch board, statistics) is shown.
+    pub can_service: bool,
     /// The current path and query (where the language switch returns to).
     pub back: String,
 }
@@ -298,6 +323,11 @@ impl Shell {
                 audit: user.can(Permission::AuditView),
             },
             can_import: user.can(crate::auth::permissions::Permission::CustomersImport),
+            catalog: user.can(Permission::CatalogView),
+            can_orders: user.can(Permission::OrdersView),
+            can_payments: user.can(Permission::PaymentsView),
+            can_contracts: user.can(Permission::ContractsView),
+            can_service: user.can(Permission::ServiceView),
             back: user.path.clone(),
         }
     }

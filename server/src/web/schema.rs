@@ -56,6 +56,8 @@ fn kind_label(tr: Tr, kind: Kind) -> &'static str {
     match kind {
         Kind::Customer => tr.t("schema.kind.customer"),
         Kind::Visit => tr.t("schema.kind.visit"),
+        Kind::Order => tr.t("schema.kind.order"),
+        Kind::Dispatch => tr.t("schema.kind.dispatch"),
     }
 }
 
@@ -787,6 +789,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("schema.kind", "对象", "Record type"),
     ("schema.kind.customer", "客户", "Customer"),
     ("schema.kind.visit", "拜访", "Visit"),
+    ("schema.kind.order", "订单", "Order"),
+    ("schema.kind.dispatch", "派工单", "Dispatch"),
     ("schema.type", "类型", "Type"),
     ("schema.type.text", "文本", "Text"),
     ("schema.type.number", "数字", "Number"),

@@ -135,8 +135,8 @@ struct Partial {
     t: TableData,
 }
 
-/// Local midnight of a `YYYY-MM-DD` date plus `days`, unix ms.
-fn day_ms(s: &str, days: i64) -> Result<Option<i64>, WebError> {
+/// Local midnight of a `YYYY-MM-DD` date plus `days`, unix ms (also the order list's range).
+pub(crate) fn day_ms(s: &str, days: i64) -> Result<Option<i64>, WebError> {
     if s.trim().is_empty() {
         return Ok(None);
     }

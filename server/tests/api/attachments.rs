@@ -23,16 +23,16 @@ const PNG_HEX: &str = "89504e470d0a1a0a0000000d494844520000000100000001080600000
 1f15c4890000000a49444154789c63000100000500010d0a2db40000000049454e44ae426082";
 
 /// A real PNG, made unique by bytes after its end chunk (decoders ignore them).
-fn png(tag: &str) -> Vec<u8> {
+pub(crate) fn png(tag: &str) -> Vec<u8> {
     let mut b = hex::decode(PNG_HEX).unwrap();
     b.extend_from_slice(tag.as_bytes());
     b
 }
 
-struct Raw {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
+pub(crate) struct Raw {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Raw {
@@ -41,7 +41,7 @@ impl Raw {
     }
 }
 
-async fn raw(
+pub(crate) async fn raw(
     app: &TestApp,
     method: Method,
     path: &str,
@@ -82,7 +82,13 @@ async fn raw(
     }
 }
 
-async fn put(app: &TestApp, token: Option<&str>, sha: &str, ctype: &str, body: Vec<u8>) -> Raw {
+pub(crate) async fn put(
+    app: &TestApp,
+    token: Option<&str>,
+    sha: &str,
+    ctype: &str,
+    body: Vec<u8>,
+) -> Raw {
     let bearer = token.map(|t| format!("Bearer {t}"));
     let mut headers = vec![("content-type", ctype)];
     if let Some(b) = &bearer {

@@ -678,6 +678,7 @@ async fn bulk_reassign_moves_customers_and_devices_lose_them(app: TestApp) {
     let revoked = fieldcrm_server::db::documents::revoked_since(
         &app.db,
         &ScopeTerritories::Some(vec![s.shanghai]),
+        fieldcrm_core::UserId::new(),
         0,
         hi,
     )

@@ -47,9 +47,17 @@ async fn sequence_is_gapless_and_catch_up_pages(app: TestApp) {
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = documents::changed_since(&app.db, &scope, start, hi, after, 3)
-            .await
-            .unwrap();
+        let page = documents::changed_since(
+            &app.db,
+            &scope,
+            fieldcrm_core::UserId::new(),
+            start,
+            hi,
+            after,
+            3,
+        )
+        .await
+        .unwrap();
         let Some(last) = page.last() else { break };
         after = Some((last.seq, last.id));
         seen.extend(page.iter().map(|d| d.id));
@@ -58,22 +66,46 @@ async fn sequence_is_gapless_and_catch_up_pages(app: TestApp) {
     // A scope without the territory sees nothing; All sees everything.
     let other = ScopeTerritories::Some(vec![app.seed.beijing]);
     assert!(
-        documents::changed_since(&app.db, &other, start, hi, None, 100)
-            .await
-            .unwrap()
-            .is_empty()
+        documents::changed_since(
+            &app.db,
+            &other,
+            fieldcrm_core::UserId::new(),
+            start,
+            hi,
+            None,
+            100
+        )
+        .await
+        .unwrap()
+        .is_empty()
     );
     assert!(
-        documents::changed_since(&app.db, &ScopeTerritories::None, start, hi, None, 100)
-            .await
-            .unwrap()
-            .is_empty()
+        documents::changed_since(
+            &app.db,
+            &ScopeTerritories::None,
+            fieldcrm_core::UserId::new(),
+            start,
+            hi,
+            None,
+            100
+        )
+        .await
+        .unwrap()
+        .is_empty()
     );
     assert_eq!(
-        documents::changed_since(&app.db, &ScopeTerritories::All, start, hi, None, 100)
-            .await
-            .unwrap()
-            .len(),
+        documents::changed_since(
+            &app.db,
+            &ScopeTerritories::All,
+            fieldcrm_core::UserId::new(),
+            start,
+            hi,
+            None,
+            100
+        )
+        .await
+        .unwrap()
+        .len(),
         7
     );
     // A rolled-back write gives its number back.
@@ -97,9 +129,17 @@ async fn changes_append_then_compact_and_data_loads(app: TestApp) {
         .unwrap();
         let now = documents::current_seq(&app.db).await.unwrap();
         // A device at the previous cursor receives only the new change…
-        let page = documents::changed_since(&app.db, &scope, last, now, None, 10)
-            .await
-            .unwrap();
+        let page = documents::changed_since(
+            &app.db,
+            &scope,
+            fieldcrm_core::UserId::new(),
+            last,
+            now,
+            None,
+            10,
+        )
+        .await
+        .unwrap();
         assert_eq!(page.len(), 1);
         let data = documents::doc_data(&app.db, &page, last).await.unwrap();
         // …unless this write compacted the document: then the whole document comes.
@@ -121,9 +161,17 @@ async fn changes_append_then_compact_and_data_loads(app: TestApp) {
         last = now;
     }
     // From cursor 0 the document always arrives whole and loads to the latest state.
-    let page = documents::changed_since(&app.db, &scope, 0, last, None, 10)
-        .await
-        .unwrap();
+    let page = documents::changed_since(
+        &app.db,
+        &scope,
+        fieldcrm_core::UserId::new(),
+        0,
+        last,
+        None,
+        10,
+    )
+    .await
+    .unwrap();
     assert!(page[0].full);
     let data = documents::doc_data(&app.db, &page, 0).await.unwrap();
     let doc = Automerge::load(&data[0]).unwrap();
@@ -168,29 +216,44 @@ async fn moves_revoke_and_grant_with_children(app: TestApp) {
     let hi = documents::current_seq(&app.db).await.unwrap();
     let sh = ScopeTerritories::Some(vec![app.seed.shanghai]);
     let bj = ScopeTerritories::Some(vec![app.seed.beijing]);
-    let mut revoked = documents::revoked_since(&app.db, &sh, before, hi)
-        .await
-        .unwrap();
+    let mut revoked =
+        documents::revoked_since(&app.db, &sh, fieldcrm_core::UserId::new(), before, hi)
+            .await
+            .unwrap();
     revoked.sort();
     let mut expected = vec![id, vid];
     expected.sort();
     assert_eq!(revoked, expected);
     assert!(
-        documents::revoked_since(&app.db, &bj, before, hi)
+        documents::revoked_since(&app.db, &bj, fieldcrm_core::UserId::new(), before, hi)
             .await
             .unwrap()
             .is_empty()
     );
     assert!(
-        documents::revoked_since(&app.db, &ScopeTerritories::All, before, hi)
-            .await
-            .unwrap()
-            .is_empty()
+        documents::revoked_since(
+            &app.db,
+            &ScopeTerritories::All,
+            fieldcrm_core::UserId::new(),
+            before,
+            hi
+        )
+        .await
+        .unwrap()
+        .is_empty()
     );
     // The gaining scope gets both, whole (they may be new to it).
-    let granted = documents::changed_since(&app.db, &bj, before, hi, None, 10)
-        .await
-        .unwrap();
+    let granted = documents::changed_since(
+        &app.db,
+        &bj,
+        fieldcrm_core::UserId::new(),
+        before,
+        hi,
+        None,
+        10,
+    )
+    .await
+    .unwrap();
     assert_eq!(granted.len(), 2);
     assert!(granted.iter().all(|d| d.full));
     // Moving back: the revocation is not reported to a scope that has it again.
@@ -199,7 +262,7 @@ async fn moves_revoke_and_grant_with_children(app: TestApp) {
         .unwrap();
     let hi2 = documents::current_seq(&app.db).await.unwrap();
     assert!(
-        documents::revoked_since(&app.db, &sh, before, hi2)
+        documents::revoked_since(&app.db, &sh, fieldcrm_core::UserId::new(), before, hi2)
             .await
             .unwrap()
             .is_empty()

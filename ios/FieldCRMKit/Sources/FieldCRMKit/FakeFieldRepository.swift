@@ -1,17 +1,25 @@
 // An in-memory FieldRepository for tests and SwiftUI previews. It behaves like the real one
 // where the app can tell: local writes are pending until syncNow, fields outside the writable set
-// come back compensated on sync (with a notice and a SyncUpdate), and the next call can be made
-// to fail with any FieldError.
+// come back compensated on sync (with a notice and a SyncUpdate), orders and dispatches follow
+// the same workflow steps as the core (illegal steps throw .forbidden), the office's dispatching
+// is simulated by deliverDispatch (with the arrived event), and the next call can be made to fail
+// with any FieldError.
 import CryptoKit
 import Foundation
 
-/// An in-memory ``FieldRepository``; thread-safe (one lock). Ids are `c-N`, `k-N`, `v-N`.
+/// An in-memory ``FieldRepository``; thread-safe (one lock). Ids are `c-N`, `k-N`, `v-N`, `o-N`,
+/// `d-N`, `e-N`.
 public final class FakeFieldRepository: FieldRepository, @unchecked Sendable {
     private let lock = NSLock()
     private var customersByID: [String: Customer]
     private var order: [String]
     private var synced: [String: Customer]
     private var visitsByID: [String: Visit] = [:]
+    private var ordersByID: [String: Order] = [:]
+    private var orderUpdated: [String: Int64] = [:]
+    private var orderNumbers = 0
+    private var dispatchesByID: [String: Dispatch] = [:]
+    private let products: [ProductChoice]
     private var pending: Set<String> = []
     private var noticeList: [Notice] = []
     private var currentSession: UserSession?
@@ -37,9 +45,14 @@ public final class FakeFieldRepository: FieldRepository, @unchecked Sendable {
         "tags", "birthday", "interests", "contacts", "custom", "notes",
     ]
 
-    public init(customers: [Customer] = FakeFieldRepository.sampleCustomers(), password: String = "demo",
+    /// The largest discount the fake server lets through (basis points).
+    public static let maxDiscountBp: Int64 = 1_000
+
+    public init(customers: [Customer] = FakeFieldRepository.sampleCustomers(),
+                products: [ProductChoice] = FakeFieldRepository.sampleProducts(), password: String = "demo",
                 writable: Set<String> = FakeFieldRepository.repWritable,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+        self.products = products
         customersByID = Dictionary(uniqueKeysWithValues: customers.map { ($0.id, $0) })
         order = customers.map(\.id)
         synced = customersByID
@@ -49,9 +62,20 @@ public final class FakeFieldRepository: FieldRepository, @unchecked Sendable {
     }
 
     /// Signs in without the login screen.
-    public func signIn(username: String = "rep.sh") {
-        lock.withLock { currentSession = UserSession(serverURL: "http://crm.example.com", userID: "u-1", username: username, displayName: username, role: "rep", deviceID: "d-1") }
+    public func signIn(username: String = "rep.sh", role: String = "rep") {
+        lock.withLock { currentSession = UserSession(serverURL: "http://crm.example.com", userID: "u-1", username: username, displayName: username, role: role, deviceID: "d-1") }
         publish()
+    }
+
+    /// The product picker over the fake catalog (code or name contains the query).
+    public var catalog: ProductCatalog { FakeCatalog(products: products) }
+
+    private struct FakeCatalog: ProductCatalog {
+        let products: [ProductChoice]
+        func search(_ query: String, limit: Int) async -> [ProductChoice] {
+            let q = query.trimmingCharacters(in: .whitespaces).lowercased()
+            return Array(products.filter { q.isEmpty || $0.code.lowercased().contains(q) || $0.name.lowercased().contains(q) }.prefix(limit))
+        }
     }
 
     /// Delivers an event as live sync would.
@@ -83,7 +107,7 @@ public final class FakeFieldRepository: FieldRepository, @unchecked Sendable {
     private func publish() {
         let (signedIn, p, u, n) = lock.withLock {
             (currentSession != nil, Int64(pending.count),
-             Int64(visitsByID.values.reduce(0) { $0 + $1.photos.filter { !$0.uploaded }.count }),
+             Int64(waitingUploads()),
              Int64(noticeList.filter { !$0.seen }.count))
         }
         state.update { s in
@@ -92,6 +116,17 @@ public final class FakeFieldRepository: FieldRepository, @unchecked Sendable {
             s.pendingUploads = u
             s.unseenNotices = n
         }
+    }
+
+    /// Photos (and signatures) not on the fake server yet; called under the lock.
+    private func waitingUploads() -> Int {
+        var n = 0
+        for v in visitsByID.values { n += v.photos.filter { !$0.uploaded }.count }
+        for d in dispatchesByID.values {
+            n += d.photos.filter { !$0.uploaded }.count
+            if let sig = d.signature, !sig.uploaded { n += 1 }
+        }
+        return n
     }
 
     public var syncState: SyncState { state.value ?? SyncState() }
@@ -159,11 +194,18 @@ public final class FakeFieldRepository: FieldRepository, @unchecked Sendable {
                 if let c = customersByID[id] { synced[id] = c }
             }
             let pushed = Int64(pending.count)
+            for id in pending { if let o = ordersByID[id] { ordersByID[id] = priced(o) } }
             pending.removeAll()
             for (id, v) in visitsByID {
                 var v = v
                 v.photos = v.photos.map { var p = $0; p.uploaded = true; return p }
                 visitsByID[id] = v
+            }
+            for (id, d) in dispatchesByID {
+                var d = d
+                d.photos = d.photos.map { var p = $0; p.uploaded = true; return p }
+                d.signature?.uploaded = true
+                dispatchesByID[id] = d
             }
             syncCount += 1
             return (SyncSummary(docsReceived: 0, pushed: pushed, accepted: pushed - compensated, compensated: compensated, rejected: 0, revoked: 0), out)
@@ -381,7 +423,306 @@ public final class FakeFieldRepository: FieldRepository, @unchecked Sendable {
         publish()
     }
 
+    // MARK: - Orders
+
+    /// The server's part of a sync: prices from the fake catalog (discount capped), a number.
+    private func priced(_ o: Order) -> Order {
+        var o = o
+        if o.status == .draft || o.status == .submitted {
+            o.lines = o.lines.map { l in
+                var l = l
+                let p = products.first { $0.id == l.productID }
+                let price = p?.listPrice ?? 0
+                l.productCode = p?.code ?? ""
+                l.productName = p?.name ?? ""
+                l.unit = p?.unit ?? ""
+                l.unitPrice = price
+                l.discountBp = min(l.discountBp, Self.maxDiscountBp)
+                let gross = Int64((l.quantity * Double(price)).rounded())
+                l.lineTotal = gross - (gross * l.discountBp + 5_000) / 10_000
+                l.problem = p == nil ? "unknown product" : ""
+                return l
+            }
+        }
+        o.subtotal = o.lines.reduce(0) { $0 + Int64(($1.quantity * Double($1.unitPrice)).rounded()) }
+        o.total = o.lines.reduce(0) { $0 + $1.lineTotal }
+        o.discountTotal = o.subtotal - o.total
+        o.currency = "CNY"
+        if o.number == nil {
+            orderNumbers += 1
+            o.number = String(format: "SO-2026-%06d", orderNumbers)
+        }
+        return o
+    }
+
+    private func orderSteps(_ o: Order) -> Set<OrderStep> {
+        let role = currentSession?.role ?? ""
+        let office = ["admin", "manager", "office"].contains(role)
+        guard office || role == "rep" else { return [] }
+        var steps: Set<OrderStep> = []
+        if o.status == .draft, !o.lines.isEmpty { steps.insert(.submit) }
+        if o.status == .draft || o.status == .submitted || (office && o.status == .confirmed) { steps.insert(.cancel) }
+        if o.status == .draft || (office && o.status == .submitted) { steps.insert(.editLines) }
+        return steps
+    }
+
+    public func orders(customerID: String?) async throws -> [OrderSummary] {
+        try guarded {
+            _ = try requireSession()
+            return ordersByID.values
+                .filter { customerID == nil || $0.customerID == customerID }
+                .sorted { (orderUpdated[$0.id] ?? 0) > (orderUpdated[$1.id] ?? 0) }
+                .map { o in
+                    OrderSummary(id: o.id, customerID: o.customerID, customerName: customersByID[o.customerID]?.name ?? "",
+                                 number: o.number, status: o.status, currency: o.currency, total: o.total, lineCount: o.lines.count,
+                                 pending: pending.contains(o.id), updatedAt: orderUpdated[o.id] ?? 0)
+                }
+        }
+    }
+
+    public func order(id: String) async throws -> Order {
+        try guarded {
+            _ = try requireSession()
+            guard var o = ordersByID[id] else { throw FieldError.notFound("order \(id)") }
+            o.steps = orderSteps(o)
+            return o
+        }
+    }
+
+    public func createOrder(customerID: String, lines: [OrderLineDraft], notes: String) async throws -> String {
+        let at = clock()
+        let id = try guarded { () throws -> String in
+            let s = try requireSession()
+            guard customersByID[customerID] != nil else { throw FieldError.notFound("customer \(customerID)") }
+            if let p = lines.compactMap(\.problem).first { throw FieldError.invalidInput("lines: \(p)") }
+            let id = newID("o")
+            let orderLines = lines.map { l in
+                OrderLine(id: newID("l"), productID: l.productID.trimmingCharacters(in: .whitespaces), productCode: "", productName: "",
+                          unit: "", quantity: l.quantity, discountBp: l.discountBp, requestedDelivery: l.requestedDelivery,
+                          notes: l.notes, unitPrice: 0, lineTotal: 0, problem: "", shippedQuantity: 0, lots: [])
+            }
+            ordersByID[id] = Order(id: id, customerID: customerID, number: nil, status: .draft, repID: s.userID, lines: orderLines,
+                                   notes: notes.trimmingCharacters(in: .whitespacesAndNewlines), cancelReason: "", currency: "",
+                                   subtotal: 0, discountTotal: 0, total: 0, steps: [])
+            orderUpdated[id] = at
+            pending.insert(id)
+            return id
+        }
+        publish()
+        return id
+    }
+
+    private func moveOrder(_ id: String, _ step: OrderStep, _ change: (inout Order) -> Void) throws {
+        _ = try requireSession()
+        guard var o = ordersByID[id] else { throw FieldError.notFound("order \(id)") }
+        guard orderSteps(o).contains(step) else {
+            if step == .submit, o.status == .draft { throw FieldError.invalidInput("status: an order without lines") }
+            throw FieldError.forbidden("status: not from \(o.status)")
+        }
+        change(&o)
+        ordersByID[id] = o
+        orderUpdated[id] = clock()
+        pending.insert(id)
+    }
+
+    public func submitOrder(id: String) async throws {
+        try guarded { try moveOrder(id, .submit) { $0.status = .submitted } }
+        publish()
+    }
+
+    public func cancelOrder(id: String, reason: String) async throws {
+        try guarded {
+            try moveOrder(id, .cancel) {
+                $0.status = .cancelled
+                $0.cancelReason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        }
+        publish()
+    }
+
+    // MARK: - Dispatches
+
+    /// The office dispatches a job to this device's user: it appears as live sync would deliver
+    /// it (`docsReceived` and `arrived` of kind `dispatch`). Returns its id.
+    @discardableResult
+    public func deliverDispatch(_ dispatch: Dispatch? = nil) -> String {
+        let id = lock.withLock { () -> String in
+            let d = dispatch ?? Self.sampleDispatch(id: newID("d"))
+            dispatchesByID[d.id] = d
+            return d.id
+        }
+        events.send(.docsReceived(count: 1))
+        events.send(.arrived(kind: "dispatch", docIds: [id]))
+        publish()
+        return id
+    }
+
+    private func dispatchSteps(_ d: Dispatch) -> Set<DispatchStep> {
+        guard currentSession?.role == "engineer" else { return [] }
+        let s = d.status
+        let open = !s.isFinal && s != .assigned
+        var steps: Set<DispatchStep> = []
+        if s == .assigned { steps.insert(.accept) }
+        if s == .accepted { steps.insert(.enRoute) }
+        if s == .accepted || s == .enRoute { steps.insert(.checkIn) }
+        if open { steps.formUnion([.log, .addPart, .addPhoto, .sign, .unable]) }
+        if s == .onSite, d.checkIn != nil, d.signature != nil { steps.insert(.complete) }
+        if s == .completed { steps.insert(.survey) }
+        return steps
+    }
+
+    public func dispatches() async throws -> [DispatchSummary] {
+        try guarded {
+            _ = try requireSession()
+            return dispatchesByID.values
+                .sorted { ($0.scheduledAt ?? .max, $0.id) < ($1.scheduledAt ?? .max, $1.id) }
+                .map { d in
+                    DispatchSummary(id: d.id, ticketType: d.ticketType, priority: d.priority, status: d.status,
+                                    customerName: d.site.customerName, address: d.site.address, scheduledAt: d.scheduledAt,
+                                    slaDueAt: d.slaDueAt, pending: pending.contains(d.id), updatedAt: d.completedAt ?? d.scheduledAt ?? 0)
+                }
+        }
+    }
+
+    public func dispatch(id: String) async throws -> Dispatch {
+        try guarded {
+            _ = try requireSession()
+            guard var d = dispatchesByID[id] else { throw FieldError.notFound("dispatch \(id)") }
+            d.steps = dispatchSteps(d)
+            return d
+        }
+    }
+
+    private func work(_ id: String, _ step: DispatchStep, _ change: (inout Dispatch) -> Void) throws {
+        _ = try requireSession()
+        guard var d = dispatchesByID[id] else { throw FieldError.notFound("dispatch \(id)") }
+        guard dispatchSteps(d).contains(step) else {
+            if step == .complete, d.status == .onSite {
+                throw FieldError.invalidInput("status: completion needs a check-in and the customer's signature")
+            }
+            throw FieldError.forbidden("the dispatch is \(d.status)")
+        }
+        change(&d)
+        dispatchesByID[id] = d
+        pending.insert(id)
+    }
+
+    private func photo(_ bytes: Data, _ contentType: String, _ caption: String) throws -> VisitPhoto {
+        guard !bytes.isEmpty else { throw FieldError.invalidInput("photo: empty") }
+        guard contentType.hasPrefix("image/") else { throw FieldError.invalidInput("photo: not an image") }
+        let sha = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        return VisitPhoto(sha256: sha, contentType: contentType, takenAt: clock(), caption: caption, uploaded: false, localPath: nil)
+    }
+
+    public func acceptDispatch(id: String) async throws {
+        try guarded { try work(id, .accept) { $0.status = .accepted } }
+        publish()
+    }
+
+    public func setDispatchEnRoute(id: String) async throws {
+        try guarded { try work(id, .enRoute) { $0.status = .enRoute } }
+        publish()
+    }
+
+    public func checkInDispatch(id: String, fix: GeoFix?) async throws {
+        let at = clock()
+        try guarded {
+            try work(id, .checkIn) {
+                $0.status = .onSite
+                $0.checkIn = CheckPoint(at: at, lat: fix?.lat, lon: fix?.lon, accuracyM: fix?.accuracyM)
+            }
+        }
+        publish()
+    }
+
+    public func logDispatchWork(id: String, text: String) async throws {
+        let at = clock()
+        try guarded {
+            let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !t.isEmpty else { throw FieldError.invalidInput("work log: required") }
+            let entry = WorkLogEntry(id: newID("e"), at: at, text: t)
+            try work(id, .log) { $0.workLog.append(entry) }
+        }
+        publish()
+    }
+
+    public func addDispatchPart(id: String, productID: String, quantity: Double, serials: [String]) async throws {
+        try guarded {
+            let product = productID.trimmingCharacters(in: .whitespaces)
+            guard !product.isEmpty else { throw FieldError.invalidInput("product: required") }
+            guard quantity > 0 else { throw FieldError.invalidInput("parts: a part needs a product and a quantity") }
+            let part = PartUsed(id: newID("e"), productID: product, quantity: quantity,
+                                serials: serials.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            try work(id, .addPart) { $0.parts.append(part) }
+        }
+        publish()
+    }
+
+    public func addDispatchPhoto(id: String, bytes: Data, contentType: String, caption: String) async throws -> String {
+        let sha = try guarded { () throws -> String in
+            let p = try photo(bytes, contentType, caption)
+            try work(id, .addPhoto) { d in if !d.photos.contains(where: { $0.sha256 == p.sha256 }) { d.photos.append(p) } }
+            return p.sha256
+        }
+        publish()
+        return sha
+    }
+
+    public func signDispatch(id: String, png: Data) async throws -> String {
+        let sha = try guarded { () throws -> String in
+            let p = try photo(png, "image/png", "signature")
+            try work(id, .sign) { $0.signature = p }
+            return p.sha256
+        }
+        publish()
+        return sha
+    }
+
+    public func completeDispatch(id: String) async throws {
+        let at = clock()
+        try guarded { try work(id, .complete) { $0.status = .completed; $0.completedAt = at } }
+        publish()
+    }
+
+    public func markDispatchUnable(id: String, reason: String) async throws {
+        try guarded {
+            let r = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !r.isEmpty else { throw FieldError.invalidInput("reason: required") }
+            try work(id, .unable) { $0.status = .unable; $0.unableReason = r }
+        }
+        publish()
+    }
+
+    public func recordDispatchSurvey(id: String, score: Int, comment: String) async throws {
+        let at = clock()
+        try guarded {
+            guard (1...5).contains(score) else { throw FieldError.invalidInput("survey: score must be 1 to 5") }
+            let survey = Survey(score: score, comment: comment.trimmingCharacters(in: .whitespacesAndNewlines), at: at)
+            try work(id, .survey) { $0.survey = survey }
+        }
+        publish()
+    }
+
     // MARK: - Sample data and field assignment
+
+    /// Three products with list prices (minor units).
+    public static func sampleProducts() -> [ProductChoice] {
+        [
+            ProductChoice(id: "p-1", code: "FZ-200", name: "冷柜 Freezer 200 L", unit: "台", listPrice: 3_200_00),
+            ProductChoice(id: "p-2", code: "RL-778", name: "压缩机继电器 Compressor relay", unit: "个", listPrice: 85_00),
+            ProductChoice(id: "p-3", code: "PA-A4", name: "打印纸 A4 paper", unit: "箱", listPrice: 120_00),
+        ]
+    }
+
+    /// A repair job at the first sample customer, as the office dispatches it.
+    public static func sampleDispatch(id: String, scheduledAt: Int64? = nil) -> Dispatch {
+        Dispatch(id: id, ticketID: "t-\(id)", customerID: "c-a", engineerID: "u-1", ticketType: "repair", priority: "high",
+                 description: "冷柜不制冷 Freezer not cooling", productSerial: "SN-10037", slaDueAt: nil,
+                 site: Site(customerName: "华联超市 Hualian", address: "上海 浦东 世纪大道 100 号", lat: 31.2304, lon: 121.4737,
+                            contactName: "王芳 Wang Fang", contactPhone: "13800000001"),
+                 scheduledAt: scheduledAt, status: .assigned, checkIn: nil, workLog: [], parts: [], photos: [], signature: nil,
+                 completedAt: nil, unableReason: "", survey: nil, steps: [])
+    }
 
     /// A blank company customer in the rep's territory.
     public static func blank(id: String, name: String) -> Customer {

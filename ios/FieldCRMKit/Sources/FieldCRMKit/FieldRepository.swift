@@ -55,4 +55,44 @@ public protocol FieldRepository: AnyObject, Sendable {
     func addVisitPhoto(visitID: String, bytes: Data, contentType: String, caption: String) async throws -> String
     /// Checks out of a visit now with its outcome and notes.
     func checkOut(visitID: String, outcome: String, notes: String, fix: GeoFix?) async throws
+
+    // MARK: Orders (a rep's sales orders)
+
+    /// Orders on the device, newest first; of one customer or (nil) all.
+    func orders(customerID: String?) async throws -> [OrderSummary]
+    /// One order in full, with the steps open to the user (``Order/steps``).
+    func order(id: String) async throws -> Order
+    /// Starts a draft order for a customer with `lines` (priced by the server on sync); returns its id.
+    func createOrder(customerID: String, lines: [OrderLineDraft], notes: String) async throws -> String
+    /// Sends a draft to the office (``OrderStep/submit``).
+    func submitOrder(id: String) async throws
+    /// Cancels an order with the reason (``OrderStep/cancel``).
+    func cancelOrder(id: String, reason: String) async throws
+
+    // MARK: Dispatches (an engineer's service jobs)
+
+    /// The user's dispatches on the device, by scheduled time.
+    func dispatches() async throws -> [DispatchSummary]
+    /// One dispatch in full, with the steps open to the user (``Dispatch/steps``).
+    func dispatch(id: String) async throws -> Dispatch
+    /// ``DispatchStep/accept``: takes the job.
+    func acceptDispatch(id: String) async throws
+    /// ``DispatchStep/enRoute``: sets off.
+    func setDispatchEnRoute(id: String) async throws
+    /// ``DispatchStep/checkIn``: arrives now, with the position when there is a fix.
+    func checkInDispatch(id: String, fix: GeoFix?) async throws
+    /// ``DispatchStep/log``: adds a work log entry.
+    func logDispatchWork(id: String, text: String) async throws
+    /// ``DispatchStep/addPart``: records a part used (serials of serial-tracked parts).
+    func addDispatchPart(id: String, productID: String, quantity: Double, serials: [String]) async throws
+    /// ``DispatchStep/addPhoto``: attaches a photo (uploaded by sync); returns its sha256.
+    func addDispatchPhoto(id: String, bytes: Data, contentType: String, caption: String) async throws -> String
+    /// ``DispatchStep/sign``: the customer's signature as a PNG image; returns its sha256.
+    func signDispatch(id: String, png: Data) async throws -> String
+    /// ``DispatchStep/complete``: finishes the job (needs the check-in and the signature).
+    func completeDispatch(id: String) async throws
+    /// ``DispatchStep/unable``: gives up, with the reason.
+    func markDispatchUnable(id: String, reason: String) async throws
+    /// ``DispatchStep/survey``: the customer's satisfaction (1–5) after completion.
+    func recordDispatchSurvey(id: String, score: Int, comment: String) async throws
 }

@@ -211,7 +211,7 @@ public struct CheckPoint: Equatable, Sendable {
     }
 }
 
-/// A photo of a visit.
+/// A photo of a visit or a dispatch (also a dispatch's signature image).
 public struct VisitPhoto: Identifiable, Equatable, Sendable {
     public var id: String { sha256 }
     /// Content hash (hex), the photo's identity.
@@ -271,6 +271,232 @@ public struct GeoFix: Equatable, Sendable {
     }
 }
 
+// MARK: - Orders
+
+/// Where an order is in its life.
+public enum OrderStatus: String, CaseIterable, Sendable {
+    case draft, submitted, confirmed, partiallyShipped, shipped, completed, cancelled
+}
+
+/// What the signed-in user may do with an order now (drives the order screen's buttons).
+public enum OrderStep: String, CaseIterable, Sendable { case submit, cancel, editLines }
+
+/// One row of an order list. Money is in minor units (fen).
+public struct OrderSummary: Identifiable, Equatable, Sendable {
+    public var id: String
+    public var customerID: String
+    public var customerName: String
+    /// `SO-2026-000123`, once the server accepted the order; nil before its first sync.
+    public var number: String?
+    public var status: OrderStatus
+    /// ISO 4217; empty before the server priced the order.
+    public var currency: String
+    /// The server's total (0 before pricing), minor units.
+    public var total: Int64
+    public var lineCount: Int
+    public var pending: Bool
+    public var updatedAt: Int64
+}
+
+/// Why an order line cannot be added (the app turns these into localized messages).
+public enum OrderLineProblem: Sendable { case productRequired, quantityInvalid, discountInvalid, dateInvalid }
+
+/// A line being entered on a new order.
+public struct OrderLineDraft: Equatable, Sendable {
+    /// The product's id, as the product picker (``ProductCatalog``) returns it.
+    public var productID: String
+    public var quantity: Double
+    /// Discount asked for, basis points (1 % = 100); the server caps it at the role's limit.
+    public var discountBp: Int64
+    /// `YYYY-MM-DD`.
+    public var requestedDelivery: String?
+    public var notes: String
+    /// What the picker showed for the product (not sent; the server fills the real name).
+    public var label: String
+
+    public init(productID: String, quantity: Double, discountBp: Int64 = 0, requestedDelivery: String? = nil, notes: String = "", label: String = "") {
+        self.productID = productID
+        self.quantity = quantity
+        self.discountBp = discountBp
+        self.requestedDelivery = requestedDelivery
+        self.notes = notes
+        self.label = label
+    }
+
+    /// What is wrong with this line, or nil when it can be added.
+    public var problem: OrderLineProblem? {
+        if productID.trimmingCharacters(in: .whitespaces).isEmpty { return .productRequired }
+        if !(quantity > 0 && quantity <= 1e9) || abs(quantity * 1000 - (quantity * 1000).rounded()) > 1e-6 { return .quantityInvalid }
+        if !(0...10_000).contains(discountBp) { return .discountInvalid }
+        if let d = requestedDelivery?.trimmingCharacters(in: .whitespaces), !d.isEmpty,
+           d.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) == nil {
+            return .dateInvalid
+        }
+        return nil
+    }
+}
+
+/// A line of an order, with the server's prices once priced.
+public struct OrderLine: Identifiable, Equatable, Sendable {
+    public var id: String
+    public var productID: String?
+    /// Server: code, name and unit at pricing time (empty before).
+    public var productCode: String
+    public var productName: String
+    public var unit: String
+    public var quantity: Double
+    public var discountBp: Int64
+    public var requestedDelivery: String?
+    public var notes: String
+    /// Server: minor units.
+    public var unitPrice: Int64
+    /// Server: quantity × unit price − discount, minor units.
+    public var lineTotal: Int64
+    /// Server: why the line could not be priced; empty when fine.
+    public var problem: String
+    public var shippedQuantity: Double
+    public var lots: [String]
+}
+
+/// An order in full.
+public struct Order: Identifiable, Equatable, Sendable {
+    public var id: String
+    public var customerID: String
+    public var number: String?
+    public var status: OrderStatus
+    public var repID: String?
+    public var lines: [OrderLine]
+    public var notes: String
+    public var cancelReason: String
+    public var currency: String
+    public var subtotal: Int64
+    public var discountTotal: Int64
+    public var total: Int64
+    /// What the signed-in user may do now.
+    public var steps: Set<OrderStep>
+}
+
+/// A product the order entry and the parts form can pick.
+public struct ProductChoice: Identifiable, Equatable, Sendable {
+    public var id: String
+    public var code: String
+    public var name: String
+    public var unit: String
+    /// List price in minor units, when the catalog on the device knows it (an estimate only).
+    public var listPrice: Int64?
+
+    public init(id: String, code: String, name: String, unit: String, listPrice: Int64? = nil) {
+        self.id = id
+        self.code = code
+        self.name = name
+        self.unit = unit
+        self.listPrice = listPrice
+    }
+}
+
+/// Where order entry and the parts form find products: the seam for the product picker. The
+/// device's copy of the catalog is not wired into the kit yet; until it is, ``NoProductCatalog``
+/// finds nothing and the screens take a product id typed or scanned by the user.
+public protocol ProductCatalog: Sendable {
+    /// Products matching `query` (code or name), at most `limit`.
+    func search(_ query: String, limit: Int) async -> [ProductChoice]
+}
+
+/// No catalog on the device: nothing is found.
+public struct NoProductCatalog: ProductCatalog {
+    public init() {}
+    public func search(_ query: String, limit: Int) async -> [ProductChoice] { [] }
+}
+
+// MARK: - Dispatches
+
+/// Where a dispatch is in its life.
+public enum DispatchStatus: String, CaseIterable, Sendable {
+    case assigned, accepted, enRoute, onSite, completed, unable, cancelled
+
+    /// The engineer's work on it is over.
+    public var isFinal: Bool { self == .completed || self == .unable || self == .cancelled }
+}
+
+/// One step of an engineer's work on a dispatch (one repository method each).
+public enum DispatchStep: String, CaseIterable, Sendable {
+    case accept, enRoute, checkIn, log, addPart, addPhoto, sign, complete, unable, survey
+}
+
+/// One row of the dispatch list.
+public struct DispatchSummary: Identifiable, Equatable, Sendable {
+    public var id: String
+    /// `repair`, `installation`, `maintenance`, `complaint`.
+    public var ticketType: String
+    /// `low`, `normal`, `high`, `urgent`.
+    public var priority: String
+    public var status: DispatchStatus
+    public var customerName: String
+    public var address: String
+    public var scheduledAt: Int64?
+    public var slaDueAt: Int64?
+    public var pending: Bool
+    public var updatedAt: Int64
+}
+
+/// Where and whom the engineer goes to (read-only).
+public struct Site: Equatable, Sendable {
+    public var customerName: String
+    public var address: String
+    public var lat: Double?
+    public var lon: Double?
+    public var contactName: String
+    public var contactPhone: String
+}
+
+/// One entry of a dispatch's work log.
+public struct WorkLogEntry: Identifiable, Equatable, Sendable {
+    public var id: String
+    public var at: Int64
+    public var text: String
+}
+
+/// A part used on a dispatch.
+public struct PartUsed: Identifiable, Equatable, Sendable {
+    public var id: String
+    public var productID: String?
+    public var quantity: Double
+    public var serials: [String]
+}
+
+/// The customer's satisfaction after completion.
+public struct Survey: Equatable, Sendable {
+    public var score: Int
+    public var comment: String
+    public var at: Int64
+}
+
+/// A dispatch in full, for the work screen.
+public struct Dispatch: Identifiable, Equatable, Sendable {
+    public var id: String
+    public var ticketID: String?
+    public var customerID: String?
+    public var engineerID: String?
+    public var ticketType: String
+    public var priority: String
+    public var description: String
+    public var productSerial: String
+    public var slaDueAt: Int64?
+    public var site: Site
+    public var scheduledAt: Int64?
+    public var status: DispatchStatus
+    public var checkIn: CheckPoint?
+    public var workLog: [WorkLogEntry]
+    public var parts: [PartUsed]
+    public var photos: [VisitPhoto]
+    public var signature: VisitPhoto?
+    public var completedAt: Int64?
+    public var unableReason: String
+    public var survey: Survey?
+    /// The steps the signed-in user may take now: each button is enabled by its step.
+    public var steps: Set<DispatchStep>
+}
+
 /// What a notice is about.
 public enum NoticeKind: Sendable { case compensated, rejected, revoked, error }
 
@@ -325,6 +551,8 @@ public enum SyncUpdate: Equatable, Sendable {
     /// The server refused the document; its changes are quarantined.
     case rejected(docID: String, reason: String)
     case revoked(docIDs: [String])
+    /// Records new to this device (`kind`: customer, visit, order, dispatch), e.g. a new dispatch.
+    case arrived(kind: String, docIds: [String])
     case caughtUp(cursor: Int64)
     case uploadsFinished(uploaded: Int64, failed: Int64)
 }

@@ -228,6 +228,81 @@ public final class UniffiFieldRepository: FieldRepository, @unchecked Sendable {
             try await client.finishVisit(visitId: visitID, outcome: outcome.trimmingCharacters(in: .whitespaces), notes: notes, lat: fix?.lat, lon: fix?.lon)
         }
     }
+
+    // MARK: Orders
+
+    public func orders(customerID: String?) async throws -> [OrderSummary] {
+        try await call { try await client.listOrders(customerId: customerID) }.map(OrderSummary.init)
+    }
+
+    public func order(id: String) async throws -> Order {
+        Order(try await call { try await client.getOrder(orderId: id) })
+    }
+
+    public func createOrder(customerID: String, lines: [OrderLineDraft], notes: String) async throws -> String {
+        try await write {
+            try await client.createOrder(customerId: customerID, lines: lines.map(OrderLineInput.init),
+                                         notes: notes.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+
+    public func submitOrder(id: String) async throws {
+        try await write { try await client.submitOrder(orderId: id) }
+    }
+
+    public func cancelOrder(id: String, reason: String) async throws {
+        try await write { try await client.cancelOrder(orderId: id, reason: reason) }
+    }
+
+    // MARK: Dispatches
+
+    public func dispatches() async throws -> [DispatchSummary] {
+        try await call { try await client.listDispatches() }.map(DispatchSummary.init)
+    }
+
+    public func dispatch(id: String) async throws -> Dispatch {
+        Dispatch(try await call { try await client.getDispatch(dispatchId: id) })
+    }
+
+    public func acceptDispatch(id: String) async throws {
+        try await write { try await client.acceptDispatch(dispatchId: id) }
+    }
+
+    public func setDispatchEnRoute(id: String) async throws {
+        try await write { try await client.setDispatchEnRoute(dispatchId: id) }
+    }
+
+    public func checkInDispatch(id: String, fix: GeoFix?) async throws {
+        try await write { try await client.checkInDispatch(dispatchId: id, lat: fix?.lat, lon: fix?.lon, accuracyM: fix?.accuracyM) }
+    }
+
+    public func logDispatchWork(id: String, text: String) async throws {
+        try await write { try await client.logDispatchWork(dispatchId: id, text: text) }
+    }
+
+    public func addDispatchPart(id: String, productID: String, quantity: Double, serials: [String]) async throws {
+        try await write { try await client.addDispatchPart(dispatchId: id, productId: productID, quantity: quantity, serials: serials) }
+    }
+
+    public func addDispatchPhoto(id: String, bytes: Data, contentType: String, caption: String) async throws -> String {
+        try await write { try await client.addDispatchPhoto(dispatchId: id, bytes: bytes, contentType: contentType, caption: caption) }
+    }
+
+    public func signDispatch(id: String, png: Data) async throws -> String {
+        try await write { try await client.signDispatch(dispatchId: id, bytes: png, contentType: "image/png") }
+    }
+
+    public func completeDispatch(id: String) async throws {
+        try await write { try await client.completeDispatch(dispatchId: id) }
+    }
+
+    public func markDispatchUnable(id: String, reason: String) async throws {
+        try await write { try await client.markDispatchUnable(dispatchId: id, reason: reason) }
+    }
+
+    public func recordDispatchSurvey(id: String, score: Int, comment: String) async throws {
+        try await write { try await client.recordDispatchSurvey(dispatchId: id, score: Int64(score), comment: comment) }
+    }
 }
 
 // MARK: - Conversions from the generated records
@@ -312,6 +387,123 @@ extension Visit {
     }
 }
 
+extension VisitPhoto {
+    init(_ p: PhotoRecord) {
+        self.init(sha256: p.sha256, contentType: p.contentType, takenAt: p.takenAt, caption: p.caption,
+                  uploaded: p.uploaded, localPath: p.localPath)
+    }
+}
+
+extension OrderStatus {
+    init(_ s: FieldCRMBindings.OrderStatus) {
+        switch s {
+        case .draft: self = .draft
+        case .submitted: self = .submitted
+        case .confirmed: self = .confirmed
+        case .partiallyShipped: self = .partiallyShipped
+        case .shipped: self = .shipped
+        case .completed: self = .completed
+        case .cancelled: self = .cancelled
+        }
+    }
+}
+
+extension OrderStep {
+    init(_ s: FieldCRMBindings.OrderStep) {
+        switch s {
+        case .submit: self = .submit
+        case .cancel: self = .cancel
+        case .editLines: self = .editLines
+        }
+    }
+}
+
+extension OrderSummary {
+    init(_ o: FieldCRMBindings.OrderSummary) {
+        self.init(id: o.id, customerID: o.customerId, customerName: o.customerName, number: o.number, status: OrderStatus(o.status),
+                  currency: o.currency, total: o.total, lineCount: Int(o.lineCount), pending: o.pending, updatedAt: o.updatedAt)
+    }
+}
+
+extension OrderLineInput {
+    init(_ d: OrderLineDraft) {
+        let delivery = d.requestedDelivery?.trimmingCharacters(in: .whitespaces)
+        self.init(productId: d.productID.trimmingCharacters(in: .whitespaces), quantity: d.quantity, discountBp: d.discountBp,
+                  requestedDelivery: (delivery?.isEmpty ?? true) ? nil : delivery, notes: d.notes)
+    }
+}
+
+extension Order {
+    init(_ o: OrderRecord) {
+        self.init(
+            id: o.id, customerID: o.customerId, number: o.number, status: OrderStatus(o.status), repID: o.repId,
+            lines: o.lines.map {
+                OrderLine(id: $0.id, productID: $0.productId, productCode: $0.productCode, productName: $0.productName, unit: $0.unit,
+                          quantity: $0.quantity, discountBp: $0.discountBp, requestedDelivery: $0.requestedDelivery, notes: $0.notes,
+                          unitPrice: $0.unitPrice, lineTotal: $0.lineTotal, problem: $0.problem,
+                          shippedQuantity: $0.shippedQuantity, lots: $0.lots)
+            },
+            notes: o.notes, cancelReason: o.cancelReason, currency: o.currency, subtotal: o.subtotal,
+            discountTotal: o.discountTotal, total: o.total, steps: Set(o.steps.map { OrderStep($0) }))
+    }
+}
+
+extension DispatchStatus {
+    init(_ s: FieldCRMBindings.DispatchStatus) {
+        switch s {
+        case .assigned: self = .assigned
+        case .accepted: self = .accepted
+        case .enRoute: self = .enRoute
+        case .onSite: self = .onSite
+        case .completed: self = .completed
+        case .unable: self = .unable
+        case .cancelled: self = .cancelled
+        }
+    }
+}
+
+extension DispatchStep {
+    init(_ s: FieldCRMBindings.DispatchStep) {
+        switch s {
+        case .accept: self = .accept
+        case .enRoute: self = .enRoute
+        case .checkIn: self = .checkIn
+        case .log: self = .log
+        case .addPart: self = .addPart
+        case .addPhoto: self = .addPhoto
+        case .sign: self = .sign
+        case .complete: self = .complete
+        case .unable: self = .unable
+        case .survey: self = .survey
+        }
+    }
+}
+
+extension DispatchSummary {
+    init(_ d: FieldCRMBindings.DispatchSummary) {
+        self.init(id: d.id, ticketType: d.ticketType, priority: d.priority, status: DispatchStatus(d.status),
+                  customerName: d.customerName, address: d.address, scheduledAt: d.scheduledAt, slaDueAt: d.slaDueAt,
+                  pending: d.pending, updatedAt: d.updatedAt)
+    }
+}
+
+extension Dispatch {
+    init(_ d: DispatchRecord) {
+        self.init(
+            id: d.id, ticketID: d.ticketId, customerID: d.customerId, engineerID: d.engineerId, ticketType: d.ticketType,
+            priority: d.priority, description: d.description, productSerial: d.productSerial, slaDueAt: d.slaDueAt,
+            site: Site(customerName: d.site.customerName, address: d.site.address, lat: d.site.lat, lon: d.site.lon,
+                       contactName: d.site.contactName, contactPhone: d.site.contactPhone),
+            scheduledAt: d.scheduledAt, status: DispatchStatus(d.status), checkIn: d.checkIn.map(CheckPoint.init),
+            workLog: d.workLog.map { WorkLogEntry(id: $0.id, at: $0.at, text: $0.text) },
+            parts: d.parts.map { PartUsed(id: $0.id, productID: $0.productId, quantity: $0.quantity, serials: $0.serials) },
+            photos: d.photos.map(VisitPhoto.init), signature: d.signature.map(VisitPhoto.init),
+            completedAt: d.completedAt, unableReason: d.unableReason,
+            survey: d.survey.map { Survey(score: Int($0.score), comment: $0.comment, at: $0.at) },
+            steps: Set(d.steps.map { DispatchStep($0) }))
+    }
+}
+
 extension Notice {
     init(_ n: FieldCRMBindings.Notice) {
         let kind: NoticeKind
@@ -342,6 +534,7 @@ extension SyncUpdate {
         case .compensated(let doc, let paths): self = .compensated(docID: doc, paths: paths)
         case .rejected(let doc, let reason): self = .rejected(docID: doc, reason: reason)
         case .revoked(let docs): self = .revoked(docIDs: docs)
+        case .arrived(let kind, let docs): self = .arrived(kind: kind, docIds: docs)
         case .caughtUp(let cursor): self = .caughtUp(cursor: Int64(clamping: cursor))
         case .uploadsFinished(let uploaded, let failed): self = .uploadsFinished(uploaded: Int64(clamping: uploaded), failed: Int64(clamping: failed))
         }

@@ -1,5 +1,6 @@
 // Tests of the kit's pure parts: draft validation, the writable-field rule, and the fake's
-// behaviour the app's tests rely on (pending work, compensation with a notice and an event).
+// behaviour the app's tests rely on (pending work, compensation with a notice and an event, the
+// dispatch workflow's steps, an order priced and numbered on sync).
 import XCTest
 @testable import FieldCRMKit
 
@@ -54,5 +55,65 @@ final class FieldCRMKitTests: XCTestCase {
         let photo = try await repo.visit(id: id).photos.first
         XCTAssertEqual(photo?.uploaded, true)
         XCTAssertEqual(repo.syncState.pendingUploads, 0)
+    }
+
+    func testOrderLineDraftValidation() {
+        XCTAssertEqual(OrderLineDraft(productID: " ", quantity: 1).problem, .productRequired)
+        XCTAssertEqual(OrderLineDraft(productID: "p-1", quantity: 0).problem, .quantityInvalid)
+        XCTAssertEqual(OrderLineDraft(productID: "p-1", quantity: 1.2345).problem, .quantityInvalid)
+        XCTAssertEqual(OrderLineDraft(productID: "p-1", quantity: 1, discountBp: 10_001).problem, .discountInvalid)
+        XCTAssertEqual(OrderLineDraft(productID: "p-1", quantity: 1, requestedDelivery: "next week").problem, .dateInvalid)
+        XCTAssertNil(OrderLineDraft(productID: "p-1", quantity: 2.5, discountBp: 500, requestedDelivery: "2026-09-01").problem)
+    }
+
+    func testDispatchStepsFollowTheWorkflowAndTheArrivalIsAnnounced() async throws {
+        let repo = FakeFieldRepository()
+        repo.signIn(username: "engineer", role: "engineer")
+        let events = repo.updates()
+        let id = repo.deliverDispatch()
+        var iterator = events.makeAsyncIterator()
+        _ = await iterator.next()
+        let arrived = await iterator.next()
+        XCTAssertEqual(arrived, .arrived(kind: "dispatch", docIds: [id]))
+        var steps = try await repo.dispatch(id: id).steps
+        XCTAssertEqual(steps, [.accept])
+        do {
+            try await repo.completeDispatch(id: id)
+            XCTFail("completed before the check-in")
+        } catch FieldError.forbidden {}
+        try await repo.acceptDispatch(id: id)
+        steps = try await repo.dispatch(id: id).steps
+        XCTAssertEqual(steps, [.enRoute, .checkIn, .log, .addPart, .addPhoto, .sign, .unable])
+        try await repo.checkInDispatch(id: id, fix: GeoFix(lat: 31.23, lon: 121.47, accuracyM: 6))
+        do {
+            try await repo.completeDispatch(id: id)
+            XCTFail("completed without the signature")
+        } catch FieldError.invalidInput {}
+        _ = try await repo.signDispatch(id: id, png: Data([0x89, 0x50, 0x4E, 0x47]))
+        let signed = try await repo.dispatch(id: id)
+        XCTAssertTrue(signed.steps.contains(.complete))
+        try await repo.completeDispatch(id: id)
+        steps = try await repo.dispatch(id: id).steps
+        XCTAssertEqual(steps, [.survey])
+        XCTAssertEqual(repo.syncState.pendingUploads, 1)
+        try await repo.syncNow()
+        let synced = try await repo.dispatch(id: id)
+        XCTAssertEqual(synced.signature?.uploaded, true)
+    }
+
+    func testAnOrderIsPricedAndNumberedOnSync() async throws {
+        let repo = FakeFieldRepository()
+        repo.signIn()
+        let id = try await repo.createOrder(customerID: "c-a", lines: [OrderLineDraft(productID: "p-2", quantity: 2, discountBp: 1_500)], notes: "")
+        let draft = try await repo.order(id: id)
+        XCTAssertEqual(draft.steps, [.submit, .cancel, .editLines])
+        try await repo.submitOrder(id: id)
+        let submitted = try await repo.order(id: id)
+        XCTAssertEqual(submitted.steps, [.cancel])
+        try await repo.syncNow()
+        let o = try await repo.order(id: id)
+        XCTAssertEqual(o.number, "SO-2026-000001")
+        XCTAssertEqual(o.lines.first?.discountBp, FakeFieldRepository.maxDiscountBp)
+        XCTAssertEqual(o.total, 15_300)
     }
 }

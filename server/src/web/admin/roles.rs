@@ -14,7 +14,7 @@ use fieldcrm_core::{Role, RoleId};
 use serde_json::json;
 
 use super::{Fields, audit_change, path_id, role_label, see_other};
-use crate::auth::permissions::{DataScope, Permission};
+use crate::auth::permissions::{DataScope, Permission, default_max_discount_bp};
 use crate::db::DbError;
 use crate::db::roles::{self, RoleChangeError, RoleRecord, RoleSpec};
 use crate::startup::AppState;
@@ -56,6 +56,16 @@ pub fn permission_key(p: Permission) -> &'static str {
         Permission::AdminRoles => "perm.admin.roles",
         Permission::AdminSchema => "perm.admin.schema",
         Permission::AuditView => "perm.audit.view",
+        Permission::CatalogView => "perm.catalog.view",
+        Permission::CatalogEdit => "perm.catalog.edit",
+        Permission::OrdersView => "perm.orders.view",
+        Permission::OrdersManage => "perm.orders.manage",
+        Permission::PaymentsView => "perm.payments.view",
+        Permission::PaymentsEdit => "perm.payments.edit",
+        Permission::ContractsView => "perm.contracts.view",
+        Permission::ContractsEdit => "perm.contracts.edit",
+        Permission::ServiceView => "perm.service.view",
+        Permission::ServiceDispatch => "perm.service.dispatch",
     }
 }
 
@@ -126,6 +136,8 @@ struct FormPage {
     kinds: Vec<Choice>,
     scopes: Vec<Choice>,
     permissions: Vec<PermBox>,
+    max_discount: String,
+    default_discount: String,
     errors: Vec<&'static str>,
     in_use: i64,
 }
@@ -178,6 +190,8 @@ fn form_page(
                 checked: spec.permissions.contains(&p),
             })
             .collect(),
+        max_discount: spec.max_discount_bp.map(percent_text).unwrap_or_default(),
+        default_discount: percent_text(default_max_discount_bp(spec.kind)),
         errors,
         in_use,
     })?;
@@ -193,6 +207,7 @@ pub async fn new_form(user: WebUser) -> Result<Response, WebError> {
         kind: Role::Rep,
         permissions: BTreeSet::new(),
         data_scope: DataScope::Own,
+        max_discount_bp: None,
     };
     form_page(&user, None, &spec, None, 0, Vec::new())
 }
@@ -216,8 +231,33 @@ pub async fn edit_form(
         kind: role.kind,
         permissions: role.permissions.clone(),
         data_scope: role.data_scope,
+        max_discount_bp: role.max_discount_bp,
     };
     form_page(&user, Some(id), &spec, Some(&role), in_use, Vec::new())
+}
+
+/// A percentage with at most two decimals (`12.5`) in basis points, within 0–100 %.
+fn parse_percent_bp(text: &str) -> Option<i64> {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty()
+        || frac.len() > 2
+        || !whole
+            .chars()
+            .chain(frac.chars())
+            .all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+    let bp = whole.checked_mul(100)?.checked_add(frac)?;
+    (0..=10_000).contains(&bp).then_some(bp)
+}
+
+/// Basis points as a percentage for the form (`1250` → `12.5`).
+fn percent_text(bp: i64) -> String {
+    let text = format!("{}.{:02}", bp / 100, bp % 100);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// Reads the form; unknown permission names or kinds are a 400 (the form offers only known ones).
@@ -236,11 +276,22 @@ fn read_spec(fields: &Fields, errors: &mut Vec<&'static str>) -> Result<RoleSpec
         .all("perm")
         .map(|p| Permission::parse(p).ok_or_else(|| WebError::BadRequest("permission".into())))
         .collect::<Result<BTreeSet<_>, _>>()?;
+    let max_discount_bp = match fields.get("max_discount").trim() {
+        "" => None,
+        text => match parse_percent_bp(text) {
+            Some(bp) => Some(bp),
+            None => {
+                errors.push("role.err_discount");
+                None
+            }
+        },
+    };
     Ok(RoleSpec {
         name,
         kind,
         permissions,
         data_scope,
+        max_discount_bp,
     })
 }
 
@@ -395,6 +446,7 @@ pub async fn delete(
                 kind: current.kind,
                 permissions: current.permissions.clone(),
                 data_scope: current.data_scope,
+                max_discount_bp: current.max_discount_bp,
             };
             form_page(&user, Some(id), &spec, Some(&current), in_use, vec![key])
         }
@@ -414,6 +466,17 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Decides the phone app's sync policy and territory scope",
     ),
     ("role.scope", "数据范围", "Data scope"),
+    ("role.max_discount", "最高折扣（%）", "Largest discount (%)"),
+    (
+        "role.max_discount_hint",
+        "留空则使用该类型的默认值",
+        "Empty: the default of the kind",
+    ),
+    (
+        "role.err_discount",
+        "折扣须为 0 到 100 之间的百分数，最多两位小数",
+        "The discount must be a percentage from 0 to 100 with at most two decimals",
+    ),
     ("role.permissions", "权限", "Permissions"),
     ("role.users", "用户数", "Users"),
     ("role.system", "系统角色", "System role"),
@@ -477,4 +540,57 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Manage the data dictionary",
     ),
     ("perm.audit.view", "查看审计日志", "View the audit log"),
+    (
+        "perm.catalog.view",
+        "查看产品与价格表",
+        "View products and price lists",
+    ),
+    (
+        "perm.catalog.edit",
+        "维护产品与价格表",
+        "Edit products and price lists",
+    ),
+    ("perm.orders.view", "查看订单", "View orders"),
+    (
+        "perm.orders.manage",
+        "审核、发货、取消订单",
+        "Confirm, ship and cancel orders",
+    ),
+    (
+        "perm.payments.view",
+        "查看回款与应收",
+        "View payments and receivables",
+    ),
+    ("perm.payments.edit", "登记回款", "Record payments"),
+    ("perm.contracts.view", "查看合同", "View contracts"),
+    ("perm.contracts.edit", "维护合同", "Edit contracts"),
+    (
+        "perm.service.view",
+        "查看工单与派工",
+        "View tickets and dispatches",
+    ),
+    (
+        "perm.service.dispatch",
+        "创建工单、派工与关闭",
+        "Create, dispatch and close tickets",
+    ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_percent_bp, percent_text};
+
+    #[test]
+    fn discount_percentages() {
+        assert_eq!(parse_percent_bp("10"), Some(1_000));
+        assert_eq!(parse_percent_bp("12.5"), Some(1_250));
+        assert_eq!(parse_percent_bp("0.05"), Some(5));
+        assert_eq!(parse_percent_bp("100"), Some(10_000));
+        for bad in ["100.01", "-1", "1.234", "", ".5", "1e2", "１０"] {
+            assert_eq!(parse_percent_bp(bad), None, "{bad}");
+        }
+        assert_eq!(percent_text(1_250), "12.5");
+        assert_eq!(percent_text(1_000), "10");
+        assert_eq!(percent_text(5), "0.05");
+    }
+}

@@ -149,7 +149,7 @@ fn message(status: StatusCode, text: String) -> Response {
 }
 
 /// Keeps the last path segment of an uploaded file name, at most 200 characters.
-fn clean_file_name(name: &str) -> String {
+pub(crate) fn clean_file_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name).trim();
     let base: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
     if base.is_empty() {

@@ -1,4 +1,5 @@
-// Process start: the container, background sync schedules, live sync while in the foreground.
+// Process start: the container, background sync schedules, live sync while in the foreground,
+// notifications of new dispatches.
 package com.fieldcrm.app
 
 import android.app.Application
@@ -6,7 +7,11 @@ import androidx.lifecycle.DefaultLifecycleObserver
 import androidx.lifecycle.LifecycleOwner
 import androidx.lifecycle.ProcessLifecycleOwner
 import androidx.lifecycle.lifecycleScope
+import com.fieldcrm.app.sync.DispatchNotifier
 import com.fieldcrm.app.sync.SyncScheduler
+import com.fieldcrm.kit.SyncUpdate
+import kotlinx.coroutines.flow.filter
+import kotlinx.coroutines.flow.filterIsInstance
 import kotlinx.coroutines.launch
 
 /** The application: owns the [AppContainer] and ties live sync to the app being visible. */
@@ -19,7 +24,20 @@ class FieldCrmApplication : Application() {
         super.onCreate()
         container = AppContainer(this)
         SyncScheduler.schedulePeriodic(this)
+        DispatchNotifier.ensureChannel(this)
         ProcessLifecycleOwner.get().lifecycle.addObserver(LiveWhileVisible())
+        announceNewDispatches()
+    }
+
+    /** Live sync's `Arrived` events of kind dispatch become notifications, for the process's life. */
+    private fun announceNewDispatches() {
+        ProcessLifecycleOwner.get().lifecycleScope.launch {
+            val repo = runCatching { container.repository() }.getOrNull() ?: return@launch
+            repo.updates.filterIsInstance<SyncUpdate.Arrived>().filter { it.kind == "dispatch" }.collect { arrived ->
+                val fresh = runCatching { repo.dispatches().filter { it.id in arrived.docIds } }.getOrDefault(emptyList())
+                DispatchNotifier.notify(this@FieldCrmApplication, fresh)
+            }
+        }
     }
 
     /**

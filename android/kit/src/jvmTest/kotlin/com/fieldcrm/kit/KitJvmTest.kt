@@ -6,7 +6,9 @@
 // Prints "N passed, N failed" and exits 1 on failure.
 package com.fieldcrm.kit
 
+import com.fieldcrm.kit.fake.FakeFieldRepository
 import com.fieldcrm.kit.uniffi.UniffiFieldRepository
+import java.awt.BasicStroke
 import java.awt.Color
 import java.awt.image.BufferedImage
 import java.io.ByteArrayOutputStream
@@ -62,6 +64,21 @@ private fun jpeg(seed: Int): ByteArray {
     g.dispose()
     val out = ByteArrayOutputStream()
     if (!ImageIO.write(img, "jpg", out)) error("no JPEG writer")
+    return out.toByteArray()
+}
+
+/** What the app's signature pad produces: strokes on white, saved as PNG. */
+private fun signaturePng(seed: Int): ByteArray {
+    val img = BufferedImage(320, 120, BufferedImage.TYPE_INT_ARGB)
+    val g = img.createGraphics()
+    g.color = Color.WHITE
+    g.fillRect(0, 0, 320, 120)
+    g.color = Color.BLACK
+    g.stroke = BasicStroke(4f)
+    g.drawPolyline(intArrayOf(10, 60, 90, 140, 200, 260 + seed % 40), intArrayOf(90, 30, 80, 20, 70, 40), 6)
+    g.dispose()
+    val out = ByteArrayOutputStream()
+    if (!ImageIO.write(img, "png", out)) error("no PNG writer")
     return out.toByteArray()
 }
 
@@ -201,8 +218,107 @@ private suspend fun scenario(server: String, scratch: String) {
     other.logout()
     other.close()
 
+    // An order through the repository: a draft for the customer, submitted, synced.
+    val lineProblem = OrderLineDraft(productId = "", quantity = 1.0).problem()
+    check("an order line without a product is a draft problem", lineProblem == OrderLineProblem.PRODUCT_REQUIRED)
+    val product = UUID.randomUUID().toString()
+    val orderId = repo.createOrder(target.id, listOf(OrderLineDraft(product, 2.0, discountBp = 300)), "kit order")
+    val draft = repo.order(orderId)
+    check("draft order with the rep's steps",
+        draft.status == OrderStatus.DRAFT && draft.steps == setOf(OrderStep.SUBMIT, OrderStep.CANCEL, OrderStep.EDIT_LINES)) { "$draft" }
+    check("the order is pending in syncState", repo.syncState.value.pendingChanges == 1L) { "${repo.syncState.value}" }
+    repo.submitOrder(orderId)
+    val submitted = repo.order(orderId)
+    check("submitted: the rep may only cancel now", submitted.steps == setOf(OrderStep.CANCEL)) { "$submitted" }
+    val orderSync = repo.syncNow()
+    check("order accepted by the server", orderSync.rejected == 0L && repo.syncState.value.pendingChanges == 0L) { "$orderSync" }
+    val synced = repo.order(orderId)
+    check("order submitted after sync, number SO-YYYY-NNNNNN if given",
+        synced.status == OrderStatus.SUBMITTED && synced.number.let { it == null || Regex("^SO-\\d{4}-\\d{6}$").matches(it) }) { "$synced" }
+    check("order in the customer's list", repo.orders(target.id).any { it.id == orderId && !it.pending })
+
     repo.logout()
     check("logout", repo.session() == null && !repo.syncState.value.signedIn)
+    scope.cancel()
+    repo.close()
+}
+
+/**
+ * The engineer's day through the repository, with the fake walked through the same steps: the
+ * real and the fake repository must offer the same buttons at every stage. The dispatch was
+ * created for engineer.kit by mobile-bindings/examples/jvm_fixture.rs before the server started.
+ */
+private suspend fun engineerScenario(server: String, scratch: String) {
+    val repo = UniffiFieldRepository.open("$scratch/kit-engineer")
+    val scope = CoroutineScope(Dispatchers.Default)
+    val seen = MutableStateFlow<List<SyncUpdate>>(emptyList())
+    scope.launch(start = CoroutineStart.UNDISPATCHED) { repo.updates.collect { u -> seen.update { it + u } } }
+    val fake = FakeFieldRepository().apply { signIn("engineer", role = "engineer") }
+
+    val session = repo.login(server, "engineer.kit", "demo", "kit engineer")
+    check("engineer login", session.role == "engineer") { "$session" }
+    repo.startLiveSync()
+    val arrived = seen.awaitValue { l -> l.any { it is SyncUpdate.Arrived && it.kind == "dispatch" } }
+        ?.filterIsInstance<SyncUpdate.Arrived>()?.firstOrNull { it.kind == "dispatch" }
+    check("live: Arrived(dispatch) on the Flow (what the app notifies)", arrived?.docIds?.size == 1) { "${seen.value}" }
+    repo.stopLiveSync()
+    val listed = repo.dispatches()
+    val id = listed.singleOrNull()?.id
+    check("one dispatch listed", id != null && id == arrived?.docIds?.firstOrNull()) { "$listed" }
+    if (id == null) return
+    val fakeId = fake.deliverDispatch()
+
+    suspend fun sameSteps(stage: String) {
+        val real = repo.dispatch(id).steps
+        val mirrored = fake.dispatch(fakeId).steps
+        check("steps $stage: $real (the fake offers the same)", real == mirrored) { "fake $mirrored" }
+    }
+    suspend fun both(step: suspend (FieldRepository, String) -> Unit) {
+        step(repo, id)
+        step(fake, fakeId)
+    }
+
+    sameSteps("assigned")
+    throws<FieldError.Forbidden>("complete before check-in is FieldError.Forbidden") { repo.completeDispatch(id) }
+    throws<FieldError.Forbidden>("the fake refuses it the same way") { fake.completeDispatch(fakeId) }
+    both { r, d -> r.acceptDispatch(d) }
+    sameSteps("accepted")
+    both { r, d -> r.setDispatchEnRoute(d) }
+    sameSteps("en route")
+    both { r, d -> r.checkInDispatch(d, GeoFix(31.2304, 121.4737, 5.0)) }
+    sameSteps("on site")
+    throws<FieldError.InvalidInput>("complete without the signature is FieldError.InvalidInput") { repo.completeDispatch(id) }
+    both { r, d -> r.logDispatchWork(d, "检查冷媒 checked the refrigerant") }
+    both { r, d -> r.addDispatchPart(d, "00000000-0000-7000-8000-000000000001", 2.0, listOf("A1", " ", "A2")) }
+    val photo = jpeg(42)
+    both { r, d -> r.addDispatchPhoto(d, photo, "image/jpeg", "铭牌 name plate") }
+    val signature = signaturePng(7)
+    both { r, d -> r.signDispatch(d, signature) }
+    sameSteps("signed")
+    val card = repo.dispatch(id)
+    check("work screen shows log, part serials, photo and signature",
+        card.workLog.size == 1 && card.parts.singleOrNull()?.serials == listOf("A1", "A2") &&
+            card.photos.singleOrNull()?.sha256 == sha256(photo) &&
+            card.signature?.let { it.sha256 == sha256(signature) && !it.uploaded } == true) { "$card" }
+    check("pending: one dispatch, two files", repo.syncState.value.let { it.pendingChanges == 1L && it.pendingUploads == 2L }) { "${repo.syncState.value}" }
+    both { r, d -> r.completeDispatch(d) }
+    sameSteps("completed")
+    both { r, d -> r.recordDispatchSurvey(d, 4, "准时 on time") }
+    val report = repo.syncNow()
+    check("synced: accepted, files uploaded", report.accepted == 1L && report.rejected == 0L &&
+        repo.syncState.value.let { it.pendingChanges == 0L && it.pendingUploads == 0L }) { "$report ${repo.syncState.value}" }
+    check("signature marked uploaded", repo.dispatch(id).signature?.uploaded == true)
+
+    val other = UniffiFieldRepository.open("$scratch/kit-engineer-2")
+    other.login(server, "engineer.kit", "demo", "kit engineer 2")
+    other.syncNow()
+    val remote = other.dispatch(id)
+    check("server: completed with everything (seen from a second device)",
+        remote.status == DispatchStatus.COMPLETED && remote.survey?.score == 4 && remote.signature?.sha256 == sha256(signature) &&
+            remote.photos.size == 1 && remote.workLog.size == 1) { "$remote" }
+    other.logout()
+    other.close()
+    repo.logout()
     scope.cancel()
     repo.close()
 }
@@ -213,7 +329,10 @@ fun main(args: Array<String>) {
         exitProcess(2)
     }
     try {
-        runBlocking { scenario(args[0], args[1]) }
+        runBlocking {
+            scenario(args[0], args[1])
+            engineerScenario(args[0], args[1])
+        }
     } catch (e: Throwable) {
         failed++
         println("FAIL unexpected exception: $e")

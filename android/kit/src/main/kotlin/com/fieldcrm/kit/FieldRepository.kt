@@ -88,4 +88,59 @@ interface FieldRepository : AutoCloseable {
 
     /** Checks out of a visit now with its outcome and notes. */
     suspend fun checkOut(visitId: String, outcome: String, notes: String, fix: GeoFix?)
+
+    // ----- orders (a rep's sales orders) -----
+
+    /** Orders on the device, newest first; of one customer or (null) all. */
+    suspend fun orders(customerId: String?): List<OrderSummary>
+
+    /** One order in full, with the steps open to the user ([Order.steps]). */
+    suspend fun order(id: String): Order
+
+    /** Starts a draft order for a customer with `lines` (priced by the server on sync); returns its id. */
+    suspend fun createOrder(customerId: String, lines: List<OrderLineDraft>, notes: String): String
+
+    /** Sends a draft to the office ([OrderStep.SUBMIT]). */
+    suspend fun submitOrder(id: String)
+
+    /** Cancels an order with the reason ([OrderStep.CANCEL]). */
+    suspend fun cancelOrder(id: String, reason: String)
+
+    // ----- dispatches (an engineer's service jobs) -----
+
+    /** The user's dispatches on the device, by scheduled time. */
+    suspend fun dispatches(): List<DispatchSummary>
+
+    /** One dispatch in full, with the steps open to the user ([Dispatch.steps]). */
+    suspend fun dispatch(id: String): Dispatch
+
+    /** [DispatchStep.ACCEPT]: takes the job. */
+    suspend fun acceptDispatch(id: String)
+
+    /** [DispatchStep.EN_ROUTE]: sets off. */
+    suspend fun setDispatchEnRoute(id: String)
+
+    /** [DispatchStep.CHECK_IN]: arrives now, with the position when there is a fix. */
+    suspend fun checkInDispatch(id: String, fix: GeoFix?)
+
+    /** [DispatchStep.LOG]: adds a work log entry. */
+    suspend fun logDispatchWork(id: String, text: String)
+
+    /** [DispatchStep.ADD_PART]: records a part used (serials of serial-tracked parts). */
+    suspend fun addDispatchPart(id: String, productId: String, quantity: Double, serials: List<String>)
+
+    /** [DispatchStep.ADD_PHOTO]: attaches a photo (uploaded by sync); returns its sha256. */
+    suspend fun addDispatchPhoto(id: String, bytes: ByteArray, contentType: String, caption: String): String
+
+    /** [DispatchStep.SIGN]: the customer's signature as a PNG image; returns its sha256. */
+    suspend fun signDispatch(id: String, png: ByteArray): String
+
+    /** [DispatchStep.COMPLETE]: finishes the job (needs the check-in and the signature). */
+    suspend fun completeDispatch(id: String)
+
+    /** [DispatchStep.UNABLE]: gives up, with the reason. */
+    suspend fun markDispatchUnable(id: String, reason: String)
+
+    /** [DispatchStep.SURVEY]: the customer's satisfaction (1–5) after completion. */
+    suspend fun recordDispatchSurvey(id: String, score: Int, comment: String)
 }

@@ -152,7 +152,7 @@ data class Customer(
 /** Where and when a check-in or check-out happened. */
 data class CheckPoint(val at: Long, val lat: Double?, val lon: Double?, val accuracyM: Double?)
 
-/** A photo of a visit. */
+/** A photo of a visit or a dispatch (also a dispatch's signature image). */
 data class VisitPhoto(
     /** Content hash (hex), the photo's identity. */
     val sha256: String,
@@ -253,9 +253,203 @@ sealed class SyncUpdate {
     /** The server refused the document; its changes are quarantined. */
     data class Rejected(val docId: String, val reason: String) : SyncUpdate()
     data class Revoked(val docIds: List<String>) : SyncUpdate()
+    /** Records new to this device (`kind`: customer, visit, order, dispatch), e.g. a new dispatch. */
+    data class Arrived(val kind: String, val docIds: List<String>) : SyncUpdate()
     data class CaughtUp(val cursor: Long) : SyncUpdate()
     data class UploadsFinished(val uploaded: Long, val failed: Long) : SyncUpdate()
 }
+
+/** Where an order is in its life. */
+enum class OrderStatus { DRAFT, SUBMITTED, CONFIRMED, PARTIALLY_SHIPPED, SHIPPED, COMPLETED, CANCELLED }
+
+/** What the signed-in user may do with an order now (drives the order screen's buttons). */
+enum class OrderStep { SUBMIT, CANCEL, EDIT_LINES }
+
+/** One row of an order list. Money is in minor units (fen). */
+data class OrderSummary(
+    val id: String,
+    val customerId: String,
+    val customerName: String,
+    /** `SO-2026-000123`, once the server accepted the order; null before its first sync. */
+    val number: String?,
+    val status: OrderStatus,
+    /** ISO 4217; empty before the server priced the order. */
+    val currency: String,
+    /** The server's total (0 before pricing), minor units. */
+    val total: Long,
+    val lineCount: Int,
+    val pending: Boolean,
+    val updatedAt: Long,
+)
+
+/** A line being entered on a new order. */
+data class OrderLineDraft(
+    /** The product's id, as the product picker ([ProductCatalog]) returns it. */
+    val productId: String,
+    val quantity: Double,
+    /** Discount asked for, basis points (1 % = 100); the server caps it at the role's limit. */
+    val discountBp: Long = 0,
+    /** `YYYY-MM-DD`. */
+    val requestedDelivery: String? = null,
+    val notes: String = "",
+    /** What the picker showed for the product (not sent; the server fills the real name). */
+    val label: String = "",
+) {
+    /** What is wrong with this line, or null when it can be added. */
+    fun problem(): OrderLineProblem? = when {
+        productId.isBlank() -> OrderLineProblem.PRODUCT_REQUIRED
+        !(quantity > 0.0 && quantity <= 1.0e9) -> OrderLineProblem.QUANTITY_INVALID
+        Math.abs(quantity * 1000.0 - Math.rint(quantity * 1000.0)) > 1e-6 -> OrderLineProblem.QUANTITY_INVALID
+        discountBp !in 0..10_000 -> OrderLineProblem.DISCOUNT_INVALID
+        requestedDelivery != null && requestedDelivery.isNotBlank() && !DATE.matches(requestedDelivery.trim()) ->
+            OrderLineProblem.DATE_INVALID
+        else -> null
+    }
+
+    private companion object {
+        val DATE = Regex("^\\d{4}-\\d{2}-\\d{2}$")
+    }
+}
+
+/** Why an order line cannot be added (the app turns these into localized messages). */
+enum class OrderLineProblem { PRODUCT_REQUIRED, QUANTITY_INVALID, DISCOUNT_INVALID, DATE_INVALID }
+
+/** A line of an order, with the server's prices once priced. */
+data class OrderLine(
+    val id: String,
+    val productId: String?,
+    /** Server: code, name and unit at pricing time (empty before). */
+    val productCode: String,
+    val productName: String,
+    val unit: String,
+    val quantity: Double,
+    val discountBp: Long,
+    val requestedDelivery: String?,
+    val notes: String,
+    /** Server: minor units. */
+    val unitPrice: Long,
+    /** Server: quantity × unit price − discount, minor units. */
+    val lineTotal: Long,
+    /** Server: why the line could not be priced; empty when fine. */
+    val problem: String,
+    val shippedQuantity: Double,
+    val lots: List<String>,
+)
+
+/** An order in full. */
+data class Order(
+    val id: String,
+    val customerId: String,
+    val number: String?,
+    val status: OrderStatus,
+    val repId: String?,
+    val lines: List<OrderLine>,
+    val notes: String,
+    val cancelReason: String,
+    val currency: String,
+    val subtotal: Long,
+    val discountTotal: Long,
+    val total: Long,
+    /** What the signed-in user may do now. */
+    val steps: Set<OrderStep>,
+)
+
+/** A product the order entry and the parts form can pick. */
+data class ProductChoice(
+    val id: String,
+    val code: String,
+    val name: String,
+    val unit: String,
+    /** List price in minor units, when the catalog on the device knows it (an estimate only). */
+    val listPrice: Long? = null,
+)
+
+/**
+ * Where order entry and the parts form find products: the seam for the product picker. The
+ * device's copy of the catalog is not wired into the kit yet; until it is, [NONE] finds nothing
+ * and the screens take a product id typed or scanned by the user.
+ */
+fun interface ProductCatalog {
+    /** Products matching `query` (code or name), at most `limit`. */
+    suspend fun search(query: String, limit: Int): List<ProductChoice>
+
+    companion object {
+        /** No catalog on the device: nothing is found. */
+        val NONE = ProductCatalog { _, _ -> emptyList() }
+    }
+}
+
+/** Where a dispatch is in its life. */
+enum class DispatchStatus {
+    ASSIGNED, ACCEPTED, EN_ROUTE, ON_SITE, COMPLETED, UNABLE, CANCELLED;
+
+    /** The engineer's work on it is over. */
+    val isFinal: Boolean get() = this == COMPLETED || this == UNABLE || this == CANCELLED
+}
+
+/** One step of an engineer's work on a dispatch (one repository method each). */
+enum class DispatchStep { ACCEPT, EN_ROUTE, CHECK_IN, LOG, ADD_PART, ADD_PHOTO, SIGN, COMPLETE, UNABLE, SURVEY }
+
+/** One row of the dispatch list. */
+data class DispatchSummary(
+    val id: String,
+    /** `repair`, `installation`, `maintenance`, `complaint`. */
+    val ticketType: String,
+    /** `low`, `normal`, `high`, `urgent`. */
+    val priority: String,
+    val status: DispatchStatus,
+    val customerName: String,
+    val address: String,
+    val scheduledAt: Long?,
+    val slaDueAt: Long?,
+    val pending: Boolean,
+    val updatedAt: Long,
+)
+
+/** Where and whom the engineer goes to (read-only). */
+data class Site(
+    val customerName: String,
+    val address: String,
+    val lat: Double?,
+    val lon: Double?,
+    val contactName: String,
+    val contactPhone: String,
+)
+
+/** One entry of a dispatch's work log. */
+data class WorkLogEntry(val id: String, val at: Long, val text: String)
+
+/** A part used on a dispatch. */
+data class PartUsed(val id: String, val productId: String?, val quantity: Double, val serials: List<String>)
+
+/** The customer's satisfaction after completion. */
+data class Survey(val score: Int, val comment: String, val at: Long)
+
+/** A dispatch in full, for the work screen. */
+data class Dispatch(
+    val id: String,
+    val ticketId: String?,
+    val customerId: String?,
+    val engineerId: String?,
+    val ticketType: String,
+    val priority: String,
+    val description: String,
+    val productSerial: String,
+    val slaDueAt: Long?,
+    val site: Site,
+    val scheduledAt: Long?,
+    val status: DispatchStatus,
+    val checkIn: CheckPoint?,
+    val workLog: List<WorkLogEntry>,
+    val parts: List<PartUsed>,
+    val photos: List<VisitPhoto>,
+    val signature: VisitPhoto?,
+    val completedAt: Long?,
+    val unableReason: String,
+    val survey: Survey?,
+    /** The steps the signed-in user may take now: each button is enabled by its step. */
+    val steps: Set<DispatchStep>,
+)
 
 /** Whether `field` (e.g. `address.city`) is covered by the writable set (which holds top-level names). */
 fun Set<String>.allows(field: String): Boolean =

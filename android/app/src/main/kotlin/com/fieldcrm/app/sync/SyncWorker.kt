@@ -1,4 +1,5 @@
-// One background sync: catch up, push local work (edits, visits, photos), wait for verdicts.
+// One background sync: catch up, push local work (edits, visits, photos), wait for verdicts;
+// new dispatches are announced with a notification.
 package com.fieldcrm.app.sync
 
 import android.content.Context
@@ -19,7 +20,11 @@ class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(c
         // Not signed in: nothing to sync. Live sync running (app visible): it pushes already.
         if (repo.session() == null || repo.isLive) return Result.success()
         return try {
+            // Live sync announces new dispatches itself; here the sync's result is compared.
+            val before = runCatching { repo.dispatches().map { it.id }.toSet() }.getOrDefault(emptySet())
             repo.syncNow()
+            val arrived = runCatching { repo.dispatches().filter { it.id !in before && !it.status.isFinal } }.getOrDefault(emptyList())
+            DispatchNotifier.notify(applicationContext, arrived)
             Result.success()
         } catch (e: FieldError.Offline) {
             Result.retry()

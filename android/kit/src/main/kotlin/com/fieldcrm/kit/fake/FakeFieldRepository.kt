@@ -1,7 +1,9 @@
 // An in-memory FieldRepository for UI tests, view-model tests and Compose previews. It behaves
 // like the real one where screens can tell: local writes are pending until syncNow, fields outside
-// the writable set come back compensated on sync (with a notice and a SyncUpdate), and the next
-// call can be made to fail with any FieldError.
+// the writable set come back compensated on sync (with a notice and a SyncUpdate), orders and
+// dispatches follow the same workflow steps as the core (illegal steps throw Forbidden), the
+// office's dispatching is simulated by deliverDispatch (with the Arrived event), and the next call
+// can be made to fail with any FieldError.
 package com.fieldcrm.kit.fake
 
 import com.fieldcrm.kit.Address
@@ -12,11 +14,26 @@ import com.fieldcrm.kit.ContactDraft
 import com.fieldcrm.kit.Customer
 import com.fieldcrm.kit.CustomerKind
 import com.fieldcrm.kit.CustomerSummary
+import com.fieldcrm.kit.Dispatch
+import com.fieldcrm.kit.DispatchStatus
+import com.fieldcrm.kit.DispatchStep
+import com.fieldcrm.kit.DispatchSummary
 import com.fieldcrm.kit.FieldError
 import com.fieldcrm.kit.FieldRepository
 import com.fieldcrm.kit.GeoFix
 import com.fieldcrm.kit.Notice
 import com.fieldcrm.kit.NoticeKind
+import com.fieldcrm.kit.Order
+import com.fieldcrm.kit.OrderLine
+import com.fieldcrm.kit.OrderLineDraft
+import com.fieldcrm.kit.OrderStatus
+import com.fieldcrm.kit.OrderStep
+import com.fieldcrm.kit.OrderSummary
+import com.fieldcrm.kit.PartUsed
+import com.fieldcrm.kit.ProductCatalog
+import com.fieldcrm.kit.ProductChoice
+import com.fieldcrm.kit.Site
+import com.fieldcrm.kit.Survey
 import com.fieldcrm.kit.SyncState
 import com.fieldcrm.kit.SyncSummary
 import com.fieldcrm.kit.SyncUpdate
@@ -24,6 +41,7 @@ import com.fieldcrm.kit.UserSession
 import com.fieldcrm.kit.Visit
 import com.fieldcrm.kit.VisitPhoto
 import com.fieldcrm.kit.VisitSummary
+import com.fieldcrm.kit.WorkLogEntry
 import com.fieldcrm.kit.allows
 import java.security.MessageDigest
 import kotlinx.coroutines.channels.BufferOverflow
@@ -36,14 +54,17 @@ import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 
 /**
- * An in-memory [FieldRepository]. Thread-safe (one lock); ids are `c-N`, `k-N`, `v-N`.
+ * An in-memory [FieldRepository]. Thread-safe (one lock); ids are `c-N`, `k-N`, `v-N`, `o-N`,
+ * `d-N`, `e-N`.
  *
+ * @param products the fake catalog: [catalog] searches it and sync prices orders from it.
  * @param password the only password [login] accepts.
  * @param writable the writable customer fields (top-level names), as the server's policy would say.
  * @param clock unix ms for check-ins, notices and photos.
  */
 class FakeFieldRepository(
     customers: List<Customer> = sampleCustomers(),
+    private val products: List<ProductChoice> = sampleProducts(),
     private val password: String = "demo",
     var writable: Set<String> = REP_WRITABLE,
     private val clock: () -> Long = System::currentTimeMillis,
@@ -52,6 +73,10 @@ class FakeFieldRepository(
     private val customers = LinkedHashMap<String, Customer>().apply { customers.forEach { put(it.id, it) } }
     private val synced = HashMap(this.customers)
     private val visits = LinkedHashMap<String, Visit>()
+    private val orders = LinkedHashMap<String, Order>()
+    private val orderUpdated = HashMap<String, Long>()
+    private val dispatches = LinkedHashMap<String, Dispatch>()
+    private var orderNumbers = 0
     private val photoBytes = HashMap<String, ByteArray>()
     private val pending = LinkedHashSet<String>()
     private val notices = ArrayList<Notice>()
@@ -78,6 +103,12 @@ class FakeFieldRepository(
     override val updates: SharedFlow<SyncUpdate> = events.asSharedFlow()
     override val isLive: Boolean get() = live
 
+    /** The product picker over the fake catalog (code or name contains the query). */
+    val catalog: ProductCatalog = ProductCatalog { query, limit ->
+        val q = query.trim().lowercase()
+        products.filter { q.isEmpty() || it.code.lowercase().contains(q) || it.name.lowercase().contains(q) }.take(limit)
+    }
+
     /** The photo bytes stored for a visit photo (tests check what the camera path produced). */
     fun photo(sha256: String): ByteArray? = synchronized(lock) { photoBytes[sha256] }
 
@@ -103,7 +134,10 @@ class FakeFieldRepository(
                 it.copy(
                     signedIn = session != null,
                     pendingChanges = pending.size.toLong(),
-                    pendingUploads = visits.values.sumOf { v -> v.photos.count { p -> !p.uploaded } }.toLong(),
+                    pendingUploads = (
+                        visits.values.sumOf { v -> v.photos.count { p -> !p.uploaded } } +
+                            dispatches.values.sumOf { d -> (d.photos + listOfNotNull(d.signature)).count { p -> !p.uploaded } }
+                        ).toLong(),
                     unseenNotices = notices.count { n -> !n.seen }.toLong(),
                 )
             }
@@ -172,8 +206,12 @@ class FakeFieldRepository(
                 customers[docId]?.let { synced[docId] = it }
             }
             val pushed = pending.size.toLong()
+            for (docId in pending) orders[docId]?.let { orders[docId] = priced(it) }
             pending.clear()
             visits.replaceAll { _, v -> v.copy(photos = v.photos.map { it.copy(uploaded = true) }) }
+            dispatches.replaceAll { _, d ->
+                d.copy(photos = d.photos.map { it.copy(uploaded = true) }, signature = d.signature?.copy(uploaded = true))
+            }
             syncCount++
             state.update { it.copy(lastSyncAt = clock(), lastError = null) }
             SyncSummary(0, pushed, pushed - compensated, compensated, 0, 0) to out
@@ -403,9 +441,298 @@ class FakeFieldRepository(
         publish()
     }
 
+    // ----- orders -----
+
+    /** The server's part of a sync: prices from the fake catalog (discount capped at 10 %), a number. */
+    private fun priced(o: Order): Order {
+        val reprice = o.status == OrderStatus.DRAFT || o.status == OrderStatus.SUBMITTED
+        val lines = if (!reprice) o.lines else o.lines.map { l ->
+            val p = products.firstOrNull { it.id == l.productId }
+            val price = p?.listPrice ?: 0L
+            val discount = minOf(l.discountBp, MAX_DISCOUNT_BP)
+            val gross = Math.round(l.quantity * price)
+            l.copy(
+                productCode = p?.code.orEmpty(),
+                productName = p?.name.orEmpty(),
+                unit = p?.unit.orEmpty(),
+                unitPrice = price,
+                discountBp = discount,
+                lineTotal = gross - (gross * discount + 5_000) / 10_000,
+                problem = if (p == null) "unknown product" else "",
+            )
+        }
+        val subtotal = lines.sumOf { Math.round(it.quantity * it.unitPrice) }
+        val total = lines.sumOf { it.lineTotal }
+        return o.copy(
+            lines = lines,
+            currency = "CNY",
+            subtotal = subtotal,
+            discountTotal = subtotal - total,
+            total = total,
+            number = o.number ?: "SO-2026-%06d".format(++orderNumbers),
+        )
+    }
+
+    private fun orderSteps(o: Order): Set<OrderStep> {
+        val role = session?.role
+        val office = role in OFFICE_ROLES
+        if (!office && role != "rep") return emptySet()
+        return OrderStep.entries.filter { step ->
+            when (step) {
+                OrderStep.SUBMIT -> o.status == OrderStatus.DRAFT && o.lines.isNotEmpty()
+                OrderStep.CANCEL -> o.status == OrderStatus.DRAFT || o.status == OrderStatus.SUBMITTED ||
+                    (office && o.status == OrderStatus.CONFIRMED)
+                OrderStep.EDIT_LINES -> o.status == OrderStatus.DRAFT || (office && o.status == OrderStatus.SUBMITTED)
+            }
+        }.toSet()
+    }
+
+    override suspend fun orders(customerId: String?): List<OrderSummary> = guarded {
+        requireSession()
+        orders.values
+            .filter { customerId == null || it.customerId == customerId }
+            .sortedByDescending { orderUpdated[it.id] ?: 0 }
+            .map { o ->
+                OrderSummary(
+                    o.id, o.customerId, customers[o.customerId]?.name.orEmpty(), o.number, o.status, o.currency,
+                    o.total, o.lines.size, o.id in pending, orderUpdated[o.id] ?: 0,
+                )
+            }
+    }
+
+    override suspend fun order(id: String): Order = guarded {
+        requireSession()
+        val o = orders[id] ?: throw FieldError.NotFound("order $id")
+        o.copy(steps = orderSteps(o))
+    }
+
+    override suspend fun createOrder(customerId: String, lines: List<OrderLineDraft>, notes: String): String {
+        val id = guarded {
+            requireSession()
+            if (customerId !in customers) throw FieldError.NotFound("customer $customerId")
+            lines.firstNotNullOfOrNull { it.problem() }?.let { throw FieldError.InvalidInput("lines: $it") }
+            val id = id("o")
+            orders[id] = Order(
+                id = id, customerId = customerId, number = null, status = OrderStatus.DRAFT, repId = session?.userId,
+                lines = lines.map { l ->
+                    OrderLine(
+                        id = id("l"), productId = l.productId.trim(), productCode = "", productName = "", unit = "",
+                        quantity = l.quantity, discountBp = l.discountBp, requestedDelivery = l.requestedDelivery,
+                        notes = l.notes, unitPrice = 0, lineTotal = 0, problem = "", shippedQuantity = 0.0, lots = emptyList(),
+                    )
+                },
+                notes = notes.trim(), cancelReason = "", currency = "", subtotal = 0, discountTotal = 0, total = 0,
+                steps = emptySet(),
+            )
+            orderUpdated[id] = clock()
+            pending += id
+            id
+        }
+        publish()
+        return id
+    }
+
+    private fun moveOrder(id: String, step: OrderStep, f: (Order) -> Order) {
+        requireSession()
+        val o = orders[id] ?: throw FieldError.NotFound("order $id")
+        if (step !in orderSteps(o)) {
+            if (step == OrderStep.SUBMIT && o.status == OrderStatus.DRAFT) throw FieldError.InvalidInput("status: an order without lines")
+            throw FieldError.Forbidden("status: not from ${o.status}")
+        }
+        orders[id] = f(o)
+        orderUpdated[id] = clock()
+        pending += id
+    }
+
+    override suspend fun submitOrder(id: String) {
+        guarded { moveOrder(id, OrderStep.SUBMIT) { it.copy(status = OrderStatus.SUBMITTED) } }
+        publish()
+    }
+
+    override suspend fun cancelOrder(id: String, reason: String) {
+        guarded { moveOrder(id, OrderStep.CANCEL) { it.copy(status = OrderStatus.CANCELLED, cancelReason = reason.trim()) } }
+        publish()
+    }
+
+    // ----- dispatches -----
+
+    /**
+     * The office dispatches a job to this device's user: it appears as live sync would deliver it
+     * (a [SyncUpdate.DocsReceived] and a [SyncUpdate.Arrived] of kind `dispatch`). Returns its id.
+     */
+    fun deliverDispatch(dispatch: Dispatch? = null): String {
+        val id = synchronized(lock) {
+            val d = dispatch ?: sampleDispatch(id("d"))
+            dispatches[d.id] = d
+            d.id
+        }
+        events.tryEmit(SyncUpdate.DocsReceived(1))
+        events.tryEmit(SyncUpdate.Arrived("dispatch", listOf(id)))
+        publish()
+        return id
+    }
+
+    private fun dispatchSteps(d: Dispatch): Set<DispatchStep> {
+        if (session?.role != "engineer") return emptySet()
+        val s = d.status
+        val open = !s.isFinal && s != DispatchStatus.ASSIGNED
+        return DispatchStep.entries.filter { step ->
+            when (step) {
+                DispatchStep.ACCEPT -> s == DispatchStatus.ASSIGNED
+                DispatchStep.EN_ROUTE -> s == DispatchStatus.ACCEPTED
+                DispatchStep.CHECK_IN -> s == DispatchStatus.ACCEPTED || s == DispatchStatus.EN_ROUTE
+                DispatchStep.LOG, DispatchStep.ADD_PART, DispatchStep.ADD_PHOTO, DispatchStep.SIGN -> open
+                DispatchStep.COMPLETE -> s == DispatchStatus.ON_SITE && d.checkIn != null && d.signature != null
+                DispatchStep.UNABLE -> open
+                DispatchStep.SURVEY -> s == DispatchStatus.COMPLETED
+            }
+        }.toSet()
+    }
+
+    override suspend fun dispatches(): List<DispatchSummary> = guarded {
+        requireSession()
+        dispatches.values.sortedWith(compareBy({ it.scheduledAt == null }, { it.scheduledAt }, { it.id })).map { d ->
+            DispatchSummary(
+                d.id, d.ticketType, d.priority, d.status, d.site.customerName, d.site.address, d.scheduledAt,
+                d.slaDueAt, d.id in pending, d.completedAt ?: d.scheduledAt ?: 0,
+            )
+        }
+    }
+
+    override suspend fun dispatch(id: String): Dispatch = guarded {
+        requireSession()
+        val d = dispatches[id] ?: throw FieldError.NotFound("dispatch $id")
+        d.copy(steps = dispatchSteps(d))
+    }
+
+    private fun work(id: String, step: DispatchStep, f: (Dispatch) -> Dispatch) {
+        requireSession()
+        val d = dispatches[id] ?: throw FieldError.NotFound("dispatch $id")
+        if (step !in dispatchSteps(d)) {
+            if (step == DispatchStep.COMPLETE && d.status == DispatchStatus.ON_SITE) {
+                throw FieldError.InvalidInput("status: completion needs a check-in and the customer's signature")
+            }
+            throw FieldError.Forbidden("the dispatch is ${d.status}")
+        }
+        dispatches[id] = f(d)
+        pending += id
+    }
+
+    private fun photoRef(bytes: ByteArray, contentType: String, caption: String): VisitPhoto {
+        if (bytes.isEmpty()) throw FieldError.InvalidInput("photo: empty")
+        if (!contentType.startsWith("image/")) throw FieldError.InvalidInput("photo: not an image")
+        val sha = MessageDigest.getInstance("SHA-256").digest(bytes).joinToString("") { "%02x".format(it) }
+        photoBytes[sha] = bytes
+        return VisitPhoto(sha, contentType, clock(), caption, uploaded = false, localPath = null)
+    }
+
+    override suspend fun acceptDispatch(id: String) {
+        guarded { work(id, DispatchStep.ACCEPT) { it.copy(status = DispatchStatus.ACCEPTED) } }
+        publish()
+    }
+
+    override suspend fun setDispatchEnRoute(id: String) {
+        guarded { work(id, DispatchStep.EN_ROUTE) { it.copy(status = DispatchStatus.EN_ROUTE) } }
+        publish()
+    }
+
+    override suspend fun checkInDispatch(id: String, fix: GeoFix?) {
+        guarded {
+            work(id, DispatchStep.CHECK_IN) {
+                it.copy(status = DispatchStatus.ON_SITE, checkIn = CheckPoint(clock(), fix?.lat, fix?.lon, fix?.accuracyM))
+            }
+        }
+        publish()
+    }
+
+    override suspend fun logDispatchWork(id: String, text: String) {
+        guarded {
+            if (text.isBlank()) throw FieldError.InvalidInput("work log: required")
+            work(id, DispatchStep.LOG) { it.copy(workLog = it.workLog + WorkLogEntry(id("e"), clock(), text.trim())) }
+        }
+        publish()
+    }
+
+    override suspend fun addDispatchPart(id: String, productId: String, quantity: Double, serials: List<String>) {
+        guarded {
+            if (productId.isBlank()) throw FieldError.InvalidInput("product: required")
+            if (!(quantity > 0.0)) throw FieldError.InvalidInput("parts: a part needs a product and a quantity")
+            work(id, DispatchStep.ADD_PART) {
+                it.copy(parts = it.parts + PartUsed(id("e"), productId.trim(), quantity, serials.map(String::trim).filter(String::isNotEmpty)))
+            }
+        }
+        publish()
+    }
+
+    override suspend fun addDispatchPhoto(id: String, bytes: ByteArray, contentType: String, caption: String): String {
+        val sha = guarded {
+            val photo = photoRef(bytes, contentType, caption)
+            work(id, DispatchStep.ADD_PHOTO) { d ->
+                if (d.photos.any { it.sha256 == photo.sha256 }) d else d.copy(photos = d.photos + photo)
+            }
+            photo.sha256
+        }
+        publish()
+        return sha
+    }
+
+    override suspend fun signDispatch(id: String, png: ByteArray): String {
+        val sha = guarded {
+            val signature = photoRef(png, "image/png", "signature")
+            work(id, DispatchStep.SIGN) { it.copy(signature = signature) }
+            signature.sha256
+        }
+        publish()
+        return sha
+    }
+
+    override suspend fun completeDispatch(id: String) {
+        guarded { work(id, DispatchStep.COMPLETE) { it.copy(status = DispatchStatus.COMPLETED, completedAt = clock()) } }
+        publish()
+    }
+
+    override suspend fun markDispatchUnable(id: String, reason: String) {
+        guarded {
+            if (reason.isBlank()) throw FieldError.InvalidInput("reason: required")
+            work(id, DispatchStep.UNABLE) { it.copy(status = DispatchStatus.UNABLE, unableReason = reason.trim()) }
+        }
+        publish()
+    }
+
+    override suspend fun recordDispatchSurvey(id: String, score: Int, comment: String) {
+        guarded {
+            if (score !in 1..5) throw FieldError.InvalidInput("survey: score must be 1 to 5")
+            work(id, DispatchStep.SURVEY) { it.copy(survey = Survey(score, comment.trim(), clock())) }
+        }
+        publish()
+    }
+
     override fun close() = Unit
 
     companion object {
+        /** The largest discount the fake server lets through (basis points). */
+        const val MAX_DISCOUNT_BP = 1_000L
+
+        private val OFFICE_ROLES = setOf("admin", "manager", "office")
+
+        /** Three products with list prices (minor units). */
+        fun sampleProducts(): List<ProductChoice> = listOf(
+            ProductChoice("p-1", "FZ-200", "冷柜 Freezer 200 L", "台", 3_200_00),
+            ProductChoice("p-2", "RL-778", "压缩机继电器 Compressor relay", "个", 85_00),
+            ProductChoice("p-3", "PA-A4", "打印纸 A4 paper", "箱", 120_00),
+        )
+
+        /** A repair job at the first sample customer, as the office dispatches it. */
+        fun sampleDispatch(id: String, scheduledAt: Long? = null) = Dispatch(
+            id = id, ticketId = "t-$id", customerId = "c-a", engineerId = "u-1", ticketType = "repair",
+            priority = "high", description = "冷柜不制冷 Freezer not cooling", productSerial = "SN-10037",
+            slaDueAt = null,
+            site = Site("华联超市 Hualian", "上海 浦东 世纪大道 100 号", 31.2304, 121.4737, "王芳 Wang Fang", "13800000001"),
+            scheduledAt = scheduledAt, status = DispatchStatus.ASSIGNED, checkIn = null, workLog = emptyList(),
+            parts = emptyList(), photos = emptyList(), signature = null, completedAt = null, unableReason = "",
+            survey = null, steps = emptySet(),
+        )
+
         /** What the demo policy lets a rep write (everything but territory and owner). */
         val REP_WRITABLE: Set<String> = setOf(
             "code", "name", "kind", "tier", "industry", "source", "phones", "email", "address",

@@ -7,10 +7,15 @@ import com.fieldcrm.kit.Connection
 import com.fieldcrm.kit.ContactDraft
 import com.fieldcrm.kit.Customer
 import com.fieldcrm.kit.CustomerSummary
+import com.fieldcrm.kit.Dispatch
+import com.fieldcrm.kit.DispatchSummary
 import com.fieldcrm.kit.FieldError
 import com.fieldcrm.kit.FieldRepository
 import com.fieldcrm.kit.GeoFix
 import com.fieldcrm.kit.Notice
+import com.fieldcrm.kit.Order
+import com.fieldcrm.kit.OrderLineDraft
+import com.fieldcrm.kit.OrderSummary
 import com.fieldcrm.kit.SyncState
 import com.fieldcrm.kit.SyncSummary
 import com.fieldcrm.kit.SyncUpdate
@@ -225,6 +230,64 @@ class UniffiFieldRepository private constructor(
 
     override suspend fun checkOut(visitId: String, outcome: String, notes: String, fix: GeoFix?) {
         write { client.finishVisit(visitId, outcome.trim(), notes, fix?.lat, fix?.lon) }
+    }
+
+    override suspend fun orders(customerId: String?): List<OrderSummary> =
+        call { client.listOrders(customerId) }.map { it.toModel() }
+
+    override suspend fun order(id: String): Order = call { client.getOrder(id) }.toModel()
+
+    override suspend fun createOrder(customerId: String, lines: List<OrderLineDraft>, notes: String): String =
+        write { client.createOrder(customerId, lines.map { it.toInput() }, notes.trim()) }
+
+    override suspend fun submitOrder(id: String) {
+        write { client.submitOrder(id) }
+    }
+
+    override suspend fun cancelOrder(id: String, reason: String) {
+        write { client.cancelOrder(id, reason) }
+    }
+
+    override suspend fun dispatches(): List<DispatchSummary> = call { client.listDispatches() }.map { it.toModel() }
+
+    override suspend fun dispatch(id: String): Dispatch = call { client.getDispatch(id) }.toModel()
+
+    override suspend fun acceptDispatch(id: String) {
+        write { client.acceptDispatch(id) }
+    }
+
+    override suspend fun setDispatchEnRoute(id: String) {
+        write { client.setDispatchEnRoute(id) }
+    }
+
+    override suspend fun checkInDispatch(id: String, fix: GeoFix?) {
+        write { client.checkInDispatch(id, fix?.lat, fix?.lon, fix?.accuracyM) }
+    }
+
+    override suspend fun logDispatchWork(id: String, text: String) {
+        write { client.logDispatchWork(id, text) }
+    }
+
+    override suspend fun addDispatchPart(id: String, productId: String, quantity: Double, serials: List<String>) {
+        write { client.addDispatchPart(id, productId, quantity, serials) }
+    }
+
+    override suspend fun addDispatchPhoto(id: String, bytes: ByteArray, contentType: String, caption: String): String =
+        write { client.addDispatchPhoto(id, bytes, contentType, caption) }
+
+    override suspend fun signDispatch(id: String, png: ByteArray): String =
+        write { client.signDispatch(id, png, "image/png") }
+
+    override suspend fun completeDispatch(id: String) {
+        write { client.completeDispatch(id) }
+    }
+
+    override suspend fun markDispatchUnable(id: String, reason: String) {
+        write { client.markDispatchUnable(id, reason) }
+    }
+
+    override suspend fun recordDispatchSurvey(id: String, score: Int, comment: String) {
+        write { client.recordDispatchSurvey(id, score.toLong(), comment) }
     }
 
     /** Stops live sync (without waiting) and releases the native client. */

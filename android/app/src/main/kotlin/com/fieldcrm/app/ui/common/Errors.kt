@@ -25,3 +25,12 @@ fun problemText(problem: DraftProblem): String = when (problem) {
     DraftProblem.EMAIL_INVALID -> stringResource(R.string.problem_email_invalid)
     DraftProblem.PHONE_INVALID -> stringResource(R.string.problem_phone_invalid)
 }
+
+/** The localized message for an order line problem. */
+@Composable
+fun lineProblemText(problem: com.fieldcrm.kit.OrderLineProblem): String = when (problem) {
+    com.fieldcrm.kit.OrderLineProblem.PRODUCT_REQUIRED -> stringResource(R.string.problem_product_required)
+    com.fieldcrm.kit.OrderLineProblem.QUANTITY_INVALID -> stringResource(R.string.problem_quantity_invalid)
+    com.fieldcrm.kit.OrderLineProblem.DISCOUNT_INVALID -> stringResource(R.string.problem_discount_invalid)
+    com.fieldcrm.kit.OrderLineProblem.DATE_INVALID -> stringResource(R.string.problem_date_invalid)
+}

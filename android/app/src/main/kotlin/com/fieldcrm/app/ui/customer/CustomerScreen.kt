@@ -1,4 +1,4 @@
-// The customer card: Details / Contacts / Visits tabs, edit, add contact, check in.
+// The customer card: Details / Contacts / Visits / Orders tabs, edit, add contact, check in, new order.
 package com.fieldcrm.app.ui.customer
 
 import androidx.activity.compose.rememberLauncherForActivityResult
@@ -15,6 +15,7 @@ import androidx.compose.foundation.rememberScrollState
 import androidx.compose.foundation.verticalScroll
 import androidx.compose.material.icons.Icons
 import androidx.compose.material.icons.automirrored.filled.ArrowBack
+import androidx.compose.material.icons.filled.AddShoppingCart
 import androidx.compose.material.icons.filled.Delete
 import androidx.compose.material.icons.filled.Edit
 import androidx.compose.material.icons.filled.PersonAdd
@@ -46,17 +47,21 @@ import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.LocalContext
+import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import com.fieldcrm.app.R
 import com.fieldcrm.app.ui.common.errorText
 import com.fieldcrm.app.ui.common.formatDateTime
+import com.fieldcrm.app.ui.common.formatMoney
+import com.fieldcrm.app.ui.common.statusText
 import com.fieldcrm.app.ui.visit.FusedLocator
 import com.fieldcrm.app.ui.visit.LOCATION_PERMISSIONS
 import com.fieldcrm.app.ui.visit.Locator
 import com.fieldcrm.kit.Contact
 import com.fieldcrm.kit.Customer
+import com.fieldcrm.kit.OrderSummary
 import com.fieldcrm.kit.VisitSummary
 import kotlinx.coroutines.launch
 
@@ -70,6 +75,8 @@ fun CustomerScreen(
     onAddContact: () -> Unit,
     onEditContact: (String) -> Unit,
     onOpenVisit: (String) -> Unit,
+    onNewOrder: () -> Unit = {},
+    onOpenOrder: (String) -> Unit = {},
     locator: Locator = FusedLocator(LocalContext.current),
 ) {
     val ui by viewModel.ui.collectAsStateWithLifecycle()
@@ -139,11 +146,13 @@ fun CustomerScreen(
                 Tab(selected = tab == 0, onClick = { tab = 0 }, text = { Text(stringResource(R.string.tab_details)) })
                 Tab(selected = tab == 1, onClick = { tab = 1 }, text = { Text(stringResource(R.string.tab_contacts, customer.contacts.size)) })
                 Tab(selected = tab == 2, onClick = { tab = 2 }, text = { Text(stringResource(R.string.tab_visits)) })
+                Tab(selected = tab == 3, onClick = { tab = 3 }, text = { Text(stringResource(R.string.tab_orders)) })
             }
             when (tab) {
                 0 -> Details(customer)
                 1 -> Contacts(customer.contacts, onAddContact, onEditContact, viewModel::removeContact)
-                else -> Visits(ui.visits, onOpenVisit)
+                2 -> Visits(ui.visits, onOpenVisit)
+                else -> Orders(ui.orders, onNewOrder, onOpenOrder)
             }
         }
     }
@@ -233,6 +242,33 @@ private fun Visits(visits: List<VisitSummary>, onOpen: (String) -> Unit) {
                     Text(listOfNotNull(v.purpose.ifBlank { null }, status, photos, pending).joinToString(" · "))
                 },
                 modifier = Modifier.clickable { onOpen(v.id) },
+            )
+            HorizontalDivider()
+        }
+    }
+}
+
+@Composable
+private fun Orders(orders: List<OrderSummary>, onNew: () -> Unit, onOpen: (String) -> Unit) {
+    LazyColumn(Modifier.fillMaxSize()) {
+        item {
+            ListItem(
+                headlineContent = { Text(stringResource(R.string.order_new_title)) },
+                leadingContent = { Icon(Icons.Filled.AddShoppingCart, contentDescription = null) },
+                modifier = Modifier.clickable(onClick = onNew).testTag("customer-new-order"),
+            )
+            HorizontalDivider()
+        }
+        if (orders.isEmpty()) item { Text(stringResource(R.string.orders_empty), modifier = Modifier.padding(16.dp)) }
+        items(orders, key = { it.id }) { o ->
+            ListItem(
+                headlineContent = { Text(o.number ?: stringResource(R.string.order_no_number)) },
+                supportingContent = {
+                    val total = if (o.currency.isNotBlank()) formatMoney(o.total, o.currency) else null
+                    val pending = if (o.pending) stringResource(R.string.pending_not_sent) else null
+                    Text(listOfNotNull(statusText(o.status), stringResource(R.string.order_lines, o.lineCount), total, pending).joinToString(" · "))
+                },
+                modifier = Modifier.clickable { onOpen(o.id) },
             )
             HorizontalDivider()
         }

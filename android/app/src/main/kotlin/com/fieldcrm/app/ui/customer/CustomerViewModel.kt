@@ -1,4 +1,4 @@
-// A customer's card: details, contacts, visits; check-in starts a visit here.
+// A customer's card: details, contacts, visits, orders; check-in starts a visit here.
 package com.fieldcrm.app.ui.customer
 
 import androidx.lifecycle.ViewModel
@@ -7,6 +7,7 @@ import com.fieldcrm.kit.Customer
 import com.fieldcrm.kit.FieldError
 import com.fieldcrm.kit.FieldRepository
 import com.fieldcrm.kit.GeoFix
+import com.fieldcrm.kit.OrderSummary
 import com.fieldcrm.kit.SyncUpdate
 import com.fieldcrm.kit.VisitSummary
 import kotlinx.coroutines.channels.Channel
@@ -22,6 +23,7 @@ import kotlinx.coroutines.launch
 data class CustomerUiState(
     val customer: Customer? = null,
     val visits: List<VisitSummary> = emptyList(),
+    val orders: List<OrderSummary> = emptyList(),
     val loading: Boolean = true,
     val checkingIn: Boolean = false,
     /** The customer left this user's scope (revoked) or never existed here. */
@@ -55,13 +57,14 @@ class CustomerViewModel(private val repo: FieldRepository, private val customerI
         }
     }
 
-    /** (Re)loads the customer and its visits. */
+    /** (Re)loads the customer, its visits and its orders. */
     fun load() {
         viewModelScope.launch {
             try {
                 val c = repo.customer(customerId)
                 val v = repo.visits(customerId, VISITS, 0)
-                state.update { it.copy(customer = c, visits = v, loading = false, error = null) }
+                val o = repo.orders(customerId)
+                state.update { it.copy(customer = c, visits = v, orders = o, loading = false, error = null) }
             } catch (e: FieldError.NotFound) {
                 state.update { it.copy(loading = false, gone = true) }
             } catch (e: FieldError) {

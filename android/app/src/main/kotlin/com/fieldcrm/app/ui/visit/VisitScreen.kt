@@ -1,31 +1,22 @@
 // The visit screen: check-in facts, notes, photos (camera), outcome, check-out.
 package com.fieldcrm.app.ui.visit
 
-import android.graphics.Bitmap
 import androidx.activity.compose.rememberLauncherForActivityResult
 import androidx.activity.result.contract.ActivityResultContracts
-import androidx.compose.foundation.Image
 import androidx.compose.foundation.layout.Arrangement
-import androidx.compose.foundation.layout.Box
 import androidx.compose.foundation.layout.Column
-import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.foundation.layout.imePadding
 import androidx.compose.foundation.layout.padding
-import androidx.compose.foundation.layout.size
 import androidx.compose.foundation.lazy.LazyRow
 import androidx.compose.foundation.lazy.items
 import androidx.compose.foundation.rememberScrollState
 import androidx.compose.foundation.verticalScroll
 import androidx.compose.material.icons.Icons
 import androidx.compose.material.icons.automirrored.filled.ArrowBack
-import androidx.compose.material.icons.filled.CloudDone
-import androidx.compose.material.icons.filled.CloudUpload
-import androidx.compose.material.icons.filled.Image
 import androidx.compose.material.icons.filled.PhotoCamera
 import androidx.compose.material3.Button
-import androidx.compose.material3.Card
 import androidx.compose.material3.ExperimentalMaterial3Api
 import androidx.compose.material3.Icon
 import androidx.compose.material3.IconButton
@@ -39,26 +30,22 @@ import androidx.compose.material3.TopAppBar
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
-import androidx.compose.runtime.produceState
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.rememberCoroutineScope
 import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
-import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
-import androidx.compose.ui.graphics.asImageBitmap
-import androidx.compose.ui.layout.ContentScale
 import androidx.compose.ui.platform.LocalContext
 import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import com.fieldcrm.app.R
+import com.fieldcrm.app.ui.common.PhotoTile
 import com.fieldcrm.app.ui.common.errorText
 import com.fieldcrm.app.ui.common.formatDateTime
 import com.fieldcrm.app.ui.common.formatPosition
 import com.fieldcrm.kit.CheckPoint
-import com.fieldcrm.kit.VisitPhoto
 import java.io.File
 import kotlinx.coroutines.launch
 
@@ -187,28 +174,6 @@ private fun CheckPointLine(label: String, point: CheckPoint?) {
         } else {
             Text(formatDateTime(point.at))
             Text(formatPosition(point.lat, point.lon, point.accuracyM) ?: stringResource(R.string.visit_no_position))
-        }
-    }
-}
-
-@Composable
-private fun PhotoTile(photo: VisitPhoto) {
-    val bitmap by produceState<Bitmap?>(null, photo.localPath) { value = photo.localPath?.let { thumbnail(it) } }
-    Card(Modifier.size(120.dp)) {
-        Box(Modifier.fillMaxSize()) {
-            val b = bitmap
-            if (b != null) {
-                Image(b.asImageBitmap(), contentDescription = photo.caption, contentScale = ContentScale.Crop, modifier = Modifier.fillMaxSize())
-            } else {
-                Icon(Icons.Filled.Image, contentDescription = photo.caption, modifier = Modifier.align(Alignment.Center).size(48.dp))
-            }
-            Row(Modifier.align(Alignment.BottomEnd).padding(4.dp)) {
-                Icon(
-                    if (photo.uploaded) Icons.Filled.CloudDone else Icons.Filled.CloudUpload,
-                    contentDescription = stringResource(if (photo.uploaded) R.string.photo_uploaded else R.string.photo_waiting),
-                    modifier = Modifier.size(18.dp),
-                )
-            }
         }
     }
 }

@@ -1,12 +1,6 @@
 //! The facade's reference data: empty before the first sync, the dictionary and custom field
 //! definitions after it, and custom values checked against them when the app sets fields.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code: a failed unwrap is a failed test with its location"
-)]
-
 use fieldcrm_core::document::Kind;
 use fieldcrm_core::schema::{FieldDef, FieldType};
 use fieldcrm_mobile::reference::CustomFieldType;

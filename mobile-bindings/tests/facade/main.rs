@@ -1,13 +1,17 @@
-//! Tests of the phone facade as the apps use it: error mapping, and login + sync + compensation
-//! (with `sync_now` and with live sync + a listener) against a real server on port 0; every
-//! sync event kind reaching the listener; contacts, visits and photos (uploaded, refused, bad
-//! input); a corrupt store; the server going away in the middle of a sync.
+//! Tests of the phone facade as the apps use it (the crate's one test binary): error mapping, and
+//! login + sync + compensation (with `sync_now` and with live sync + a listener) against a real
+//! server on port 0; every sync event kind reaching the listener; contacts, visits and photos
+//! (uploaded, refused, bad input); a corrupt store; the server going away in the middle of a sync.
+//! Modules: [`reference`] (dictionary and custom fields), [`work`] (orders and dispatches).
 
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     reason = "test code: a failed unwrap is a failed test with its location"
 )]
+
+mod reference;
+mod work;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,0 +1,555 @@
+//! Payments received (回款) in the back office:
+//!
+//! - `POST /orders/{id}/payments`: records a payment from the order card (amount in yuan, date,
+//!   method, reference, notes); refused for drafts and cancelled orders and beyond what is owed;
+//! - `POST /payments/{id}/reverse`: reverses a payment (it stays listed, struck through);
+//! - `GET /payments`: the payments of the user's scope by date range, customer and method;
+//! - `GET /receivables`: what each customer owes; `GET /receivables/overdue`: shipped orders
+//!   past their due date (entering `shipped` + the contract's payment terms, else 30 days).
+//!
+//! Recording and reversing need `PaymentsEdit` and are audited; the pages need `PaymentsView`.
+//! Storage is [`crate::db::payments`].
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use axum::response::{IntoResponse, Response};
+use fieldcrm_core::DocId;
+use serde::{Deserialize, Serialize};
+
+use super::i18n::Tr;
+use super::orders::card::render_card;
+use super::orders::{fmt_money, parse_money, scoped_order, status_key, valid_date};
+use super::session::WebUser;
+use super::{Shell, WebError, fmt_ms, render};
+use crate::auth::permissions::Permission;
+use crate::db::audit::{self, AuditEntry};
+use crate::db::payments::{
+    self, NewPayment, Payment, PaymentError, PaymentFilter, PaymentId, PaymentMethod,
+};
+use crate::db::{now_ms, territories};
+use crate::startup::AppState;
+
+/// The payment routes.
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/orders/{id}/payments", post(record))
+        .route("/payments", get(list))
+        .route("/payments/{id}/reverse", post(reverse))
+        .route("/receivables", get(receivables))
+        .route("/receivables/overdue", get(overdue))
+}
+
+/// (key, zh-CN, English): the payment pages' messages.
+pub const MESSAGES: &[(&str, &str, &str)] = &[
+    ("nav.payments", "回款", "Payments"),
+    ("pay.title", "回款记录", "Payments received"),
+    ("pay.order_title", "回款", "Payments"),
+    ("pay.amount", "金额（元）", "Amount (yuan)"),
+    ("pay.paid_on", "回款日期", "Paid on"),
+    ("pay.method", "方式", "Method"),
+    ("pay.reference", "凭证号", "Reference"),
+    ("pay.notes", "备注", "Notes"),
+    ("pay.recorded_by", "登记人", "Recorded by"),
+    ("pay.record", "登记回款", "Record payment"),
+    ("pay.none", "暂无回款", "No payments"),
+    ("pay.reverse", "冲销", "Reverse"),
+    ("pay.reversed", "已冲销", "Reversed"),
+    ("pay.reverse_reason", "冲销原因", "Reason for reversal"),
+    ("pay.sum", "回款合计", "Total received"),
+    ("pay.order", "订单", "Order"),
+    ("pay.customer", "客户", "Customer"),
+    ("pay.m.bank_transfer", "银行转账", "Bank transfer"),
+    ("pay.m.cash", "现金", "Cash"),
+    ("pay.m.cheque", "支票", "Cheque"),
+    ("pay.m.card", "刷卡", "Card"),
+    ("pay.m.other", "其他", "Other"),
+    (
+        "pay.err.amount",
+        "请输入大于 0 的金额（最多两位小数）",
+        "Enter an amount above 0 (at most two decimals)",
+    ),
+    ("pay.err.date", "请输入有效的日期", "Enter a valid date"),
+    (
+        "pay.err.method",
+        "请选择回款方式",
+        "Choose a payment method",
+    ),
+    (
+        "pay.err.over",
+        "金额超过应收余额，应收",
+        "The amount is more than what is owed; receivable",
+    ),
+    (
+        "pay.err.status",
+        "草稿或已取消的订单不能登记回款",
+        "Draft and cancelled orders take no payments",
+    ),
+    ("rcv.title", "应收账款", "Receivables"),
+    ("rcv.by_customer", "按客户", "By customer"),
+    ("rcv.orders", "订单数", "Orders"),
+    ("rcv.total", "订单金额", "Ordered"),
+    ("rcv.none", "没有应收账款", "Nothing is owed"),
+    ("rcv.sum", "应收合计", "Total receivable"),
+    ("rcv.overdue", "逾期应收", "Overdue"),
+    ("rcv.shipped_on", "发货日期", "Shipped"),
+    ("rcv.terms", "账期（天）", "Terms (days)"),
+    ("rcv.due", "到期日", "Due"),
+    ("rcv.days_overdue", "逾期天数", "Days overdue"),
+    ("rcv.no_overdue", "没有逾期应收", "Nothing is overdue"),
+    (
+        "rcv.default_terms",
+        "无合同时账期为 30 天",
+        "Without a contract the terms are 30 days",
+    ),
+    ("rcv.customer_figure", "应收余额", "Receivable"),
+];
+
+/// The message key of a method's label.
+pub fn method_key(method: &str) -> &'static str {
+    match method {
+        "bank_transfer" => "pay.m.bank_transfer",
+        "cash" => "pay.m.cash",
+        "cheque" => "pay.m.cheque",
+        "card" => "pay.m.card",
+        _ => "pay.m.other",
+    }
+}
+
+/// Every method (value, message key), for menus.
+pub fn method_choices() -> Vec<(&'static str, &'static str)> {
+    PaymentMethod::ALL
+        .iter()
+        .map(|m| (m.as_str(), method_key(m.as_str())))
+        .collect()
+}
+
+/// The payment form of the order card (its values survive a refused submission).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct PaymentForm {
+    /// Yuan.
+    pub amount: String,
+    /// `YYYY-MM-DD`.
+    pub paid_on: String,
+    /// Method name.
+    pub method: String,
+    /// Reference.
+    pub reference: String,
+    /// Notes.
+    pub notes: String,
+}
+
+impl Default for PaymentForm {
+    fn default() -> Self {
+        PaymentForm {
+            amount: String::new(),
+            paid_on: chrono::Local::now().format("%Y-%m-%d").to_string(),
+            method: PaymentMethod::BankTransfer.as_str().to_owned(),
+            reference: String::new(),
+            notes: String::new(),
+        }
+    }
+}
+
+/// A payment, formatted.
+#[derive(Debug)]
+pub struct PaymentView {
+    pub(crate) id: String,
+    pub(crate) order_id: String,
+    pub(crate) order_number: String,
+    pub(crate) customer_id: String,
+    pub(crate) customer: String,
+    pub(crate) paid_on: String,
+    pub(crate) amount: String,
+    pub(crate) method: &'static str,
+    pub(crate) reference: String,
+    pub(crate) notes: String,
+    pub(crate) recorded_by: String,
+    pub(crate) recorded_at: String,
+    pub(crate) reversed: bool,
+    pub(crate) reversed_note: String,
+}
+
+/// Formats payments.
+pub fn payment_views(tr: Tr, payments: &[Payment]) -> Vec<PaymentView> {
+    payments
+        .iter()
+        .map(|p| PaymentView {
+            id: p.id.to_string(),
+            order_id: p.order_id.to_string(),
+            order_number: p
+                .order_number
+                .clone()
+                .unwrap_or_else(|| tr.t("ord.unnumbered").to_owned()),
+            customer_id: p.customer_id.clone(),
+            customer: p.customer_name.clone(),
+            paid_on: p.paid_on.clone(),
+            amount: fmt_money(p.amount),
+            method: tr.t(method_key(&p.method)),
+            reference: p.reference.clone(),
+            notes: p.notes.clone(),
+            recorded_by: p.recorded_by_name.clone(),
+            recorded_at: fmt_ms(Some(p.created_at)),
+            reversed: p.reversed_at.is_some(),
+            reversed_note: match p.reversed_at {
+                Some(at) => format!(
+                    "{} · {} · {} {}",
+                    tr.t("pay.reversed"),
+                    fmt_ms(Some(at)),
+                    p.reversed_by_name,
+                    p.reverse_reason
+                ),
+                None => String::new(),
+            },
+        })
+        .collect()
+}
+
+fn see_other(to: String) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response()
+}
+
+async fn audit_payment(state: &AppState, user: &WebUser, action: &str, p: &Payment) {
+    let mut entry = AuditEntry::new(action);
+    entry.user_id = Some(user.user_id);
+    entry.doc_id = Some(p.order_id.to_string());
+    entry.kind = Some("payment".to_owned());
+    entry.verdict = Some("ok".to_owned());
+    entry.detail = serde_json::json!({
+        "payment": p.id.to_string(),
+        "order": p.order_id.to_string(),
+        "customer": p.customer_id,
+        "amount": p.amount,
+        "paid_on": p.paid_on,
+        "method": p.method,
+        "reference": p.reference,
+        "reason": p.reverse_reason,
+    });
+    if let Err(e) = audit::record(&state.db, &entry).await {
+        tracing::error!(error = %e, "cannot write audit entry");
+    }
+}
+
+/// `POST /orders/{id}/payments`: records a payment against the order.
+pub async fn record(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<PaymentForm>,
+) -> Result<Response, WebError> {
+    user.require(Permission::PaymentsEdit)?;
+    let id = scoped_order(&state, &user, &id).await?;
+    let tr = Tr(user.lang);
+    let refuse = |m: String, form: PaymentForm| {
+        let state = state.clone();
+        let user = user.clone();
+        async move {
+            render_card(
+                &state,
+                &user,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(m),
+                form,
+            )
+            .await
+        }
+    };
+    let Some(amount) = parse_money(&form.amount).filter(|a| *a > 0) else {
+        return refuse(tr.t("pay.err.amount").to_owned(), form).await;
+    };
+    let Some(paid_on) = valid_date(&form.paid_on) else {
+        return refuse(tr.t("pay.err.date").to_owned(), form).await;
+    };
+    let Some(method) = PaymentMethod::parse(&form.method) else {
+        return refuse(tr.t("pay.err.method").to_owned(), form).await;
+    };
+    let new = NewPayment {
+        order: id,
+        amount,
+        paid_on,
+        method,
+        reference: form.reference.trim().chars().take(200).collect(),
+        notes: form.notes.trim().chars().take(2_000).collect(),
+        recorded_by: user.user_id,
+    };
+    match payments::record(&state.db, &new).await {
+        Ok(pid) => {
+            if let Some(p) = payments::get(&state.db, pid).await? {
+                audit_payment(&state, &user, "web.payment.record", &p).await;
+            }
+            Ok(see_other(format!("/orders/{id}#payments")))
+        }
+        Err(PaymentError::Overpayment { receivable }) => {
+            let m = format!("{} {}", tr.t("pay.err.over"), fmt_money(receivable));
+            refuse(m, form).await
+        }
+        Err(PaymentError::NotPayable(_)) => refuse(tr.t("pay.err.status").to_owned(), form).await,
+        Err(PaymentError::OrderNotFound) => Err(WebError::NotFound),
+        Err(PaymentError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// The reversal form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReverseForm {
+    reason: String,
+}
+
+/// `POST /payments/{id}/reverse`: the payment stops counting (audited); back to its order.
+pub async fn reverse(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<ReverseForm>,
+) -> Result<Response, WebError> {
+    user.require(Permission::PaymentsEdit)?;
+    let pid = PaymentId::parse(&id).map_err(|_| WebError::NotFound)?;
+    let Some(p) = payments::get(&state.db, pid).await? else {
+        return Err(WebError::NotFound);
+    };
+    let order = scoped_order(&state, &user, &p.order_id.to_string()).await?;
+    let reason: String = form.reason.trim().chars().take(500).collect();
+    if let Some(done) = payments::reverse(&state.db, pid, user.user_id, &reason).await? {
+        audit_payment(&state, &user, "web.payment.reverse", &done).await;
+    }
+    Ok(see_other(format!("/orders/{order}#payments")))
+}
+
+/// Rows per page of the payment list.
+pub const PAGE_SIZE: i64 = 50;
+
+/// Query string of the payment list.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct PaymentQuery {
+    /// Paid on or after.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub from: String,
+    /// Paid on or before.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub to: String,
+    /// Customer name or code.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub customer: String,
+    /// Method.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub method: String,
+    /// 1-based page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "payments.html")]
+struct ListPage {
+    shell: Shell,
+    tr: Tr,
+    query: PaymentQuery,
+    methods: Vec<(&'static str, &'static str)>,
+    rows: Vec<PaymentView>,
+    total: i64,
+    sum: String,
+    page: i64,
+    pages: i64,
+    prev_url: Option<String>,
+    next_url: Option<String>,
+}
+
+fn date_filter(s: &str) -> Result<Option<String>, WebError> {
+    match s.trim() {
+        "" => Ok(None),
+        d => valid_date(d)
+            .map(Some)
+            .ok_or_else(|| WebError::BadRequest("date".into())),
+    }
+}
+
+/// `GET /payments`.
+pub async fn list(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(query): Query<PaymentQuery>,
+) -> Result<Response, WebError> {
+    user.require(Permission::PaymentsView)?;
+    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
+    let method = match query.method.trim() {
+        "" => None,
+        m => Some(PaymentMethod::parse(m).ok_or_else(|| WebError::BadRequest("method".into()))?),
+    };
+    let page = query.page.unwrap_or(1).clamp(1, 1_000_000);
+    let customer = query.customer.trim();
+    let result = payments::list(
+        &state.db,
+        &scope,
+        &PaymentFilter {
+            from: date_filter(&query.from)?,
+            to: date_filter(&query.to)?,
+            customer: (!customer.is_empty()).then(|| customer.chars().take(100).collect()),
+            method,
+            owners: user.owner_restriction(&state.db).await?,
+            offset: (page - 1) * PAGE_SIZE,
+            limit: PAGE_SIZE,
+        },
+    )
+    .await?;
+    let tr = Tr(user.lang);
+    let pages = ((result.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let url = |p: i64| {
+        let mut q = query.clone();
+        q.page = Some(p);
+        format!(
+            "/payments?{}",
+            serde_urlencoded::to_string(&q).unwrap_or_default()
+        )
+    };
+    render(&ListPage {
+        shell: Shell::new(&user, "payments"),
+        tr,
+        methods: method_choices(),
+        rows: payment_views(tr, &result.rows),
+        total: result.total,
+        sum: fmt_money(result.sum),
+        page,
+        pages,
+        prev_url: (page > 1).then(|| url(page - 1)),
+        next_url: (page < pages).then(|| url(page + 1)),
+        query,
+    })
+}
+
+/// A customer's receivable, formatted.
+#[derive(Debug)]
+pub struct ReceivableView {
+    customer_id: String,
+    name: String,
+    code: String,
+    orders: i64,
+    total: String,
+    paid: String,
+    receivable: String,
+}
+
+#[derive(Template)]
+#[template(path = "receivables.html")]
+struct ReceivablesPage {
+    shell: Shell,
+    tr: Tr,
+    rows: Vec<ReceivableView>,
+    sum: String,
+}
+
+/// `GET /receivables`: what each customer of the user's scope owes.
+pub async fn receivables(
+    State(state): State<AppState>,
+    user: WebUser,
+) -> Result<Response, WebError> {
+    user.require(Permission::PaymentsView)?;
+    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
+    let owners = user.owner_restriction(&state.db).await?;
+    let rows = payments::receivables_by_customer(&state.db, &scope, owners.as_deref()).await?;
+    let sum = rows.iter().map(|r| r.receivable).sum::<i64>();
+    render(&ReceivablesPage {
+        shell: Shell::new(&user, "payments"),
+        tr: Tr(user.lang),
+        rows: rows
+            .into_iter()
+            .map(|r| ReceivableView {
+                customer_id: r.customer_id,
+                name: r.name,
+                code: r.code,
+                orders: r.orders,
+                total: fmt_money(r.total),
+                paid: fmt_money(r.paid),
+                receivable: fmt_money(r.receivable),
+            })
+            .collect(),
+        sum: fmt_money(sum),
+    })
+}
+
+/// An overdue order, formatted.
+#[derive(Debug)]
+pub struct OverdueView {
+    order_id: String,
+    number: String,
+    status: &'static str,
+    customer_id: String,
+    customer: String,
+    code: String,
+    shipped_on: String,
+    terms: i64,
+    contract: String,
+    due: String,
+    days: i64,
+    receivable: String,
+}
+
+#[derive(Template)]
+#[template(path = "overdue.html")]
+struct OverduePage {
+    shell: Shell,
+    tr: Tr,
+    rows: Vec<OverdueView>,
+    sum: String,
+}
+
+fn day_of(ms: i64) -> String {
+    fmt_ms(Some(ms)).chars().take(10).collect()
+}
+
+/// `GET /receivables/overdue`.
+pub async fn overdue(State(state): State<AppState>, user: WebUser) -> Result<Response, WebError> {
+    user.require(Permission::PaymentsView)?;
+    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
+    let owners = user.owner_restriction(&state.db).await?;
+    let rows = payments::overdue(&state.db, &scope, owners.as_deref(), now_ms()).await?;
+    let tr = Tr(user.lang);
+    let sum = rows
+        .iter()
+        .map(payments::OverdueRow::receivable)
+        .sum::<i64>();
+    render(&OverduePage {
+        shell: Shell::new(&user, "payments"),
+        tr,
+        rows: rows
+            .iter()
+            .map(|r| OverdueView {
+                order_id: r.order_id.to_string(),
+                number: r
+                    .number
+                    .clone()
+                    .unwrap_or_else(|| tr.t("ord.unnumbered").to_owned()),
+                status: tr.t(status_key(&r.status)),
+                customer_id: r.customer_id.clone(),
+                customer: r.customer_name.clone(),
+                code: r.customer_code.clone(),
+                shipped_on: day_of(r.shipped_at),
+                terms: r.terms_days,
+                contract: r.contract_number.clone().unwrap_or_default(),
+                due: day_of(r.due_at),
+                days: r.days_overdue,
+                receivable: fmt_money(r.receivable()),
+            })
+            .collect(),
+        sum: fmt_money(sum),
+    })
+}
+
+/// The customer card's receivable figure, formatted, when the user may see payments.
+pub async fn customer_figure(
+    state: &AppState,
+    user: &WebUser,
+    customer: DocId,
+) -> Result<Option<String>, WebError> {
+    if !user.can(Permission::PaymentsView) {
+        return Ok(None);
+    }
+    Ok(Some(fmt_money(
+        payments::customer_receivable(&state.db, customer).await?,
+    )))
+}

@@ -1,0 +1,348 @@
+//! Payments received against orders through the back office: entry on the order card until the
+//! receivable is 0, overpayment and invalid entries refused, reversal (audited), the payment list
+//! with its filters and sum, receivables per customer (and on the customer card), and the overdue
+//! list from the date the order entered `shipped` plus the payment terms (the contract's, else 30
+//! days). Runs on SQLite and PostgreSQL.
+
+use fieldcrm_core::DocId;
+use fieldcrm_server::db::audit::{self, AuditFilter};
+use fieldcrm_server::db::payments;
+use hyper::StatusCode;
+
+use crate::backend_tests;
+use crate::helpers::TestApp;
+use crate::orders_office::{
+    TWO_LINES, assert_refused, create_customer, create_order, line_ids, ok_redirect, text_of,
+};
+use crate::web::sign_in;
+
+async fn payments_bring_the_receivable_to_zero_and_overpayment_is_refused(app: TestApp) {
+    let s = &app.seed;
+    let customer = create_customer(
+        &app,
+        "回款客户 Pay Co",
+        "C-PAY-1",
+        s.shanghai,
+        s.users["rep.sh"],
+    )
+    .await;
+    let order = create_order(&app, customer, "rep.sh", "submitted", TWO_LINES).await;
+    let second = create_order(
+        &app,
+        customer,
+        "rep.sh",
+        "submitted",
+        &[("P-C", 2.0, 5_000, 0)],
+    )
+    .await;
+    let office = sign_in(&app, "office").await;
+    for o in [order, second] {
+        ok_redirect(
+            &office
+                .post(&app, &format!("/orders/{o}/confirm"), &[])
+                .await,
+            "confirm",
+        );
+    }
+    let pay = |amount: &'static str, method: &'static str, reference: &'static str| {
+        [
+            ("amount", amount),
+            ("paid_on", "2026-03-01"),
+            ("method", method),
+            ("reference", reference),
+        ]
+    };
+    let path = format!("/orders/{order}/payments");
+    // Invalid amounts, dates and methods.
+    for (amount, date, method, message) in [
+        ("0", "2026-03-01", "cash", "请输入大于 0 的金额"),
+        ("-5", "2026-03-01", "cash", "请输入大于 0 的金额"),
+        ("1.234", "2026-03-01", "cash", "请输入大于 0 的金额"),
+        ("10", "2026-02-30", "cash", "请输入有效的日期"),
+        ("10", "2026-03-01", "bitcoin", "请选择回款方式"),
+    ] {
+        let r = office
+            .post(
+                &app,
+                &path,
+                &[("amount", amount), ("paid_on", date), ("method", method)],
+            )
+            .await;
+        assert_refused(&r, amount, message);
+    }
+    let r = office
+        .post(&app, &path, &pay("100.00", "bank_transfer", "BANK-1"))
+        .await;
+    ok_redirect(&r, "first payment");
+    let card = office.get(&app, &format!("/orders/{order}")).await;
+    assert_eq!(text_of(&card.body, "order-paid"), "100.00");
+    assert_eq!(text_of(&card.body, "order-receivable"), "309.50");
+    // Overpaying is refused with what is owed; the refused form keeps its values.
+    let r = office
+        .post(&app, &path, &pay("400", "cash", "CASH-X"))
+        .await;
+    assert_refused(&r, "overpayment", "金额超过应收余额，应收 309.50");
+    assert!(r.body.contains("value=\"CASH-X\""));
+    let r = office.post(&app, &path, &pay("309.51", "cash", "")).await;
+    assert_refused(&r, "one fen too much", "309.50");
+    // The rest: receivable 0.00, no payment form any more.
+    let r = office
+        .post(&app, &path, &pay("309.5", "cheque", "CHQ-7"))
+        .await;
+    ok_redirect(&r, "second payment");
+    let card = office.get(&app, &format!("/orders/{order}")).await;
+    assert_eq!(text_of(&card.body, "order-paid"), "409.50");
+    assert_eq!(text_of(&card.body, "order-receivable"), "0.00");
+    assert!(!card.body.contains("id=\"payment-form\""));
+    let r = office.post(&app, &path, &pay("0.01", "cash", "")).await;
+    assert_refused(&r, "paid in full", "应收 0.00");
+    let stored = payments::for_order(&app.db, order).await.unwrap();
+    assert_eq!(
+        stored
+            .iter()
+            .map(|p| (p.amount, p.method.as_str()))
+            .collect::<Vec<_>>(),
+        [(10_000, "bank_transfer"), (30_950, "cheque")]
+    );
+    assert!(stored.iter().all(|p| p.customer_id == customer.to_string()));
+
+    // Receivables by customer: only the second order (100.00) is owed.
+    let r = office.get(&app, "/receivables").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("回款客户 Pay Co"));
+    assert_eq!(text_of(&r.body, "receivables-sum"), "100.00");
+    assert_eq!(
+        payments::customer_receivable(&app.db, customer)
+            .await
+            .unwrap(),
+        10_000
+    );
+    // The customer card shows it.
+    let r = office.get(&app, &format!("/customers/{customer}")).await;
+    assert_eq!(text_of(&r.body, "customer-receivable"), "100.00");
+
+    // The payment list: filters by method, customer and date; the sum.
+    let r = office.get(&app, "/payments").await;
+    assert_eq!(text_of(&r.body, "payments-sum"), "409.50");
+    let r = office.get(&app, "/payments?method=cheque").await;
+    assert_eq!(text_of(&r.body, "payments-sum"), "309.50");
+    assert!(r.body.contains("CHQ-7") && !r.body.contains("BANK-1"));
+    let r = office
+        .get(
+            &app,
+            "/payments?customer=c-pay&from=2026-03-01&to=2026-03-01",
+        )
+        .await;
+    assert_eq!(text_of(&r.body, "payments-sum"), "409.50");
+    let r = office.get(&app, "/payments?from=2026-03-02").await;
+    assert_eq!(text_of(&r.body, "payments-sum"), "0.00");
+    let r = office.get(&app, "/payments?customer=nobody").await;
+    assert!(r.body.contains("id=\"no-payments\""));
+
+    // A reversal stops the payment counting; it stays listed; audited.
+    let cheque = stored[1].id;
+    let r = office
+        .post(
+            &app,
+            &format!("/payments/{cheque}/reverse"),
+            &[("reason", "bounced")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let card = office.get(&app, &format!("/orders/{order}")).await;
+    assert_eq!(text_of(&card.body, "order-receivable"), "309.50");
+    assert!(card.body.contains("bounced"));
+    let r = office.get(&app, "/payments").await;
+    assert_eq!(text_of(&r.body, "payments-sum"), "100.00");
+    assert!(r.body.contains("CHQ-7"), "a reversed payment stays listed");
+    let office_id = app.seed.users["office"];
+    for (action, n) in [("web.payment.record", 2), ("web.payment.reverse", 1)] {
+        let rows = audit::list(
+            &app.db,
+            &AuditFilter {
+                action: Some(action.into()),
+                ..AuditFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(rows.len(), n, "{action}");
+        assert!(rows.iter().all(|r| r.entry.user_id == Some(office_id)));
+    }
+
+    // A rep sees payments but may not record them; a draft takes none.
+    let rep = sign_in(&app, "rep.sh").await;
+    let r = rep.post(&app, &path, &pay("1", "cash", "")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(rep.get(&app, "/payments").await.status, StatusCode::OK);
+    let draft = create_order(&app, customer, "rep.sh", "draft", TWO_LINES).await;
+    let r = office
+        .post(
+            &app,
+            &format!("/orders/{draft}/payments"),
+            &pay("1", "cash", ""),
+        )
+        .await;
+    assert_refused(&r, "pay a draft", "草稿或已取消的订单不能登记回款");
+}
+
+async fn overdue_orders_follow_the_shipping_date_and_the_payment_terms(app: TestApp) {
+    let s = &app.seed;
+    let customer = create_customer(
+        &app,
+        "逾期客户 Late Co",
+        "C-LATE",
+        s.shanghai,
+        s.users["rep.sh"],
+    )
+    .await;
+    let office = sign_in(&app, "office").await;
+    // Three orders shipped 40 days ago: one without contract (30 days: 10 overdue), one under a
+    // 60-day contract (not due yet), one paid in full (nothing owed).
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let o = create_order(
+            &app,
+            customer,
+            "rep.sh",
+            "submitted",
+            &[("P-L", 1.0, 10_000, 0)],
+        )
+        .await;
+        ok_redirect(
+            &office
+                .post(&app, &format!("/orders/{o}/confirm"), &[])
+                .await,
+            "confirm",
+        );
+        let line = line_ids(&app, o).await.remove(0);
+        let r = office
+            .post(
+                &app,
+                &format!("/orders/{o}/ship"),
+                &[(&format!("ship_{line}"), "1")],
+            )
+            .await;
+        ok_redirect(&r, "ship");
+        ids.push(o);
+    }
+    let (plain, under_contract, paid) = (ids[0], ids[1], ids[2]);
+    let r = office
+        .post(
+            &app,
+            &format!("/orders/{paid}/payments"),
+            &[
+                ("amount", "100"),
+                ("paid_on", "2026-01-10"),
+                ("method", "cash"),
+            ],
+        )
+        .await;
+    ok_redirect(&r, "pay in full");
+    let r = office
+        .post(
+            &app,
+            "/contracts",
+            &[
+                ("number", "HT-LATE-1"),
+                ("customer", "C-LATE"),
+                ("title", "年度框架"),
+                ("type", "framework"),
+                ("status", "active"),
+                ("payment_terms_days", "60"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let contract = r.location().trim_start_matches("/contracts/").to_owned();
+    let r = office
+        .post(
+            &app,
+            &format!("/contracts/{contract}/orders"),
+            &[("order", &under_contract.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Nothing is overdue yet.
+    let r = office.get(&app, "/receivables/overdue").await;
+    assert!(r.body.contains("id=\"no-overdue\""), "{}", r.body);
+    // Back-date the shipping 40 days (and a bit).
+    let shipped_at = fieldcrm_server::db::now_ms() - 40 * payments::DAY_MS - 60_000;
+    for o in &ids {
+        let n = sqlx::query(
+            "UPDATE doc_status_log SET at = $1 WHERE doc_id = $2 AND status = 'shipped'",
+        )
+        .bind(shipped_at)
+        .bind(o.to_string())
+        .execute(app.db.pool())
+        .await
+        .unwrap()
+        .rows_affected();
+        assert_eq!(n, 1);
+    }
+    let scope = fieldcrm_server::db::territories::ScopeTerritories::All;
+    let now = fieldcrm_server::db::now_ms();
+    let rows = payments::overdue(&app.db, &scope, None, now).await.unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].order_id, plain);
+    assert_eq!((rows[0].terms_days, rows[0].days_overdue), (30, 10));
+    assert_eq!(rows[0].receivable(), 10_000);
+    assert_eq!(rows[0].due_at, shipped_at + 30 * payments::DAY_MS);
+    let r = office.get(&app, "/receivables/overdue").await;
+    assert!(r.body.contains(&format!("data-order=\"{plain}\"")));
+    assert!(!r.body.contains(&format!("data-order=\"{under_contract}\"")));
+    assert_eq!(text_of(&r.body, "overdue-sum"), "100.00");
+    assert!(r.body.contains("<td class=\"num days-overdue\">10</td>"));
+    // Completing keeps it overdue; shorter contract terms make the other one overdue too.
+    ok_redirect(
+        &office
+            .post(&app, &format!("/orders/{plain}/complete"), &[])
+            .await,
+        "complete",
+    );
+    let r = office
+        .post(
+            &app,
+            &format!("/contracts/{contract}"),
+            &[
+                ("number", "HT-LATE-1"),
+                ("customer", "C-LATE"),
+                ("title", "年度框架"),
+                ("type", "framework"),
+                ("status", "active"),
+                ("payment_terms_days", "15"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let rows = payments::overdue(&app.db, &scope, None, now).await.unwrap();
+    let got: Vec<(DocId, i64, i64, Option<String>)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.order_id,
+                r.terms_days,
+                r.days_overdue,
+                r.contract_number.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (under_contract, 15, 25, Some("HT-LATE-1".to_owned())),
+            (plain, 30, 10, None)
+        ]
+    );
+    // A rep of another territory sees none of it.
+    let bj = sign_in(&app, "rep.bj").await;
+    let r = bj.get(&app, "/receivables/overdue").await;
+    assert!(r.body.contains("id=\"no-overdue\""));
+    let r = bj.get(&app, "/receivables").await;
+    assert!(r.body.contains("id=\"no-receivables\""));
+}
+
+backend_tests!(
+    payments_bring_the_receivable_to_zero_and_overpayment_is_refused,
+    overdue_orders_follow_the_shipping_date_and_the_payment_terms,
+);
