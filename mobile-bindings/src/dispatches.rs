@@ -8,11 +8,10 @@
 //!
 //! Parts name their product by id; the product picker (the catalog on the device) is the app's.
 
-use fieldcrm_core::Role;
 use fieldcrm_core::client::{self as core_client, DispatchAction};
-use fieldcrm_core::domain::dispatch::{self as core_dispatch, Dispatch};
-use fieldcrm_core::domain::{CheckPoint, PartUsed, PhotoRef, Survey, WorkLogEntry};
-use fieldcrm_core::ids::{DispatchId, EntryId, ProductId};
+use fieldcrm_core::domain::CheckPoint;
+use fieldcrm_core::domain::dispatch as core_dispatch;
+use fieldcrm_core::ids::{DispatchId, ProductId};
 
 use crate::visits::{CheckPointRecord, PhotoRecord};
 use crate::{FieldClient, FieldError, boxed, geo, now_ms};
@@ -77,100 +76,22 @@ pub enum DispatchStep {
     Survey,
 }
 
-impl DispatchStep {
-    const ALL: [DispatchStep; 10] = [
-        DispatchStep::Accept,
-        DispatchStep::EnRoute,
-        DispatchStep::CheckIn,
-        DispatchStep::Log,
-        DispatchStep::AddPart,
-        DispatchStep::AddPhoto,
-        DispatchStep::Sign,
-        DispatchStep::Complete,
-        DispatchStep::Unable,
-        DispatchStep::Survey,
-    ];
-
-    /// A representative change of this step, tried on a copy of the record to learn whether the
-    /// role may take it now (the sample photo is never stored).
-    fn try_on(self, d: &mut Dispatch, now: i64) {
-        use core_dispatch::DispatchStatus as S;
-        let sample_photo = || PhotoRef {
-            sha256: "0".repeat(64),
-            content_type: "image/png".into(),
-            taken_at: now,
-            caption: String::new(),
-        };
-        match self {
-            DispatchStep::Accept => d.status = S::Accepted,
-            DispatchStep::EnRoute => d.status = S::EnRoute,
-            DispatchStep::CheckIn => {
-                d.check_in = Some(CheckPoint {
-                    at: now,
-                    geo: None,
-                    accuracy_m: None,
-                });
-                d.status = S::OnSite;
-            }
-            DispatchStep::Log => d.work_log.push(WorkLogEntry {
-                id: EntryId::new(),
-                at: now,
-                text: "·".into(),
-            }),
-            DispatchStep::AddPart => d.parts.push(PartUsed {
-                id: EntryId::new(),
-                product: Some(ProductId::new()),
-                quantity: 1.0,
-                serials: Vec::new(),
-            }),
-            DispatchStep::AddPhoto => d.photos.push(sample_photo()),
-            DispatchStep::Sign => d.signature = Some(sample_photo()),
-            DispatchStep::Complete => {
-                d.status = S::Completed;
-                d.completed_at = Some(now);
-            }
-            DispatchStep::Unable => {
-                d.status = S::Unable;
-                d.unable_reason = "·".into();
-            }
-            DispatchStep::Survey => {
-                d.survey = Some(Survey {
-                    score: 5,
-                    comment: String::new(),
-                    at: now,
-                });
-            }
+impl From<core_dispatch::DispatchStep> for DispatchStep {
+    fn from(s: core_dispatch::DispatchStep) -> Self {
+        use core_dispatch::DispatchStep as S;
+        match s {
+            S::Accept => DispatchStep::Accept,
+            S::EnRoute => DispatchStep::EnRoute,
+            S::CheckIn => DispatchStep::CheckIn,
+            S::Log => DispatchStep::Log,
+            S::AddPart => DispatchStep::AddPart,
+            S::AddPhoto => DispatchStep::AddPhoto,
+            S::Sign => DispatchStep::Sign,
+            S::Complete => DispatchStep::Complete,
+            S::Unable => DispatchStep::Unable,
+            S::Survey => DispatchStep::Survey,
         }
     }
-
-    /// Whether the step moves the dispatch to another status (those are offered only when they
-    /// do: "check in" is arriving, not correcting the position once on site).
-    const fn moves(self) -> bool {
-        matches!(
-            self,
-            DispatchStep::Accept
-                | DispatchStep::EnRoute
-                | DispatchStep::CheckIn
-                | DispatchStep::Complete
-                | DispatchStep::Unable
-        )
-    }
-}
-
-/// The steps `role` may take on `d` now: each is tried on a copy against the workflow and the
-/// invariants, exactly as the device checks the real action.
-fn dispatch_steps(d: &Dispatch, role: Role, now: i64) -> Vec<DispatchStep> {
-    DispatchStep::ALL
-        .into_iter()
-        .filter(|step| {
-            let mut after = d.clone();
-            step.try_on(&mut after, now);
-            (!step.moves() || after.status != d.status)
-                && after != *d
-                && after.authorize(Some(d), role).is_empty()
-                && after.validate().is_empty()
-        })
-        .collect()
 }
 
 /// One dispatch in a list.
@@ -344,7 +265,11 @@ impl FieldClient {
     pub async fn get_dispatch(&self, dispatch_id: String) -> Result<DispatchRecord, FieldError> {
         let id = DispatchId::parse(&dispatch_id)?;
         let d = boxed(self.inner.get_dispatch(id)).await?;
-        let steps = dispatch_steps(&d, self.role().await?, now_ms());
+        let steps = d
+            .steps(self.role().await?, now_ms())
+            .into_iter()
+            .map(DispatchStep::from)
+            .collect();
         let photos = self.photo_records(d.photos).await?;
         let signature = self
             .photo_records(d.signature.into_iter().collect())

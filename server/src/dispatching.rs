@@ -276,8 +276,15 @@ pub async fn dispatch_ticket(
     };
     let json = serde_json::to_value(&record).map_err(|e| ServiceError::Invalid(e.to_string()))?;
     let id = DispatchId::new();
-    write::server_create(db, hub, Kind::Dispatch, id.into(), &json, by).await?;
-    Ok(id)
+    // Two office users may both have passed the check above: the unique index on live
+    // dispatches per ticket refuses the second write (migration 0016).
+    match write::server_create(db, hub, Kind::Dispatch, id.into(), &json, by).await {
+        Ok(_) => Ok(id),
+        Err(WriteError::Db(DbError::Duplicate(_))) => {
+            Err(ServiceError::Refused("svc.err.already_dispatched"))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Applies `change` to the dispatch's typed record inside the write transaction.

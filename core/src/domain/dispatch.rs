@@ -381,6 +381,129 @@ impl Dispatch {
         }
         denied
     }
+
+    /// The steps `role` may take on this dispatch now, for the phone's buttons: each step is
+    /// tried on a copy and kept when the workflow ([`Dispatch::authorize`]) and the invariants
+    /// ([`Dispatch::validate`]) accept the result — the same checks the device and the server
+    /// apply to the real action.
+    pub fn steps(&self, role: Role, now: i64) -> Vec<DispatchStep> {
+        DispatchStep::ALL
+            .into_iter()
+            .filter(|step| {
+                let mut after = self.clone();
+                step.try_on(&mut after, now);
+                (!step.moves() || after.status != self.status)
+                    && after != *self
+                    && after.authorize(Some(self), role).is_empty()
+                    && after.validate().is_empty()
+            })
+            .collect()
+    }
+}
+
+/// One step of an engineer's work on a dispatch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DispatchStep {
+    /// Take the job.
+    Accept,
+    /// On the way.
+    EnRoute,
+    /// Arrive (check in with the phone's position).
+    CheckIn,
+    /// Add a work log entry.
+    Log,
+    /// Record a part used.
+    AddPart,
+    /// Add a photo.
+    AddPhoto,
+    /// Take the customer's signature.
+    Sign,
+    /// Finish: needs the check-in and the signature.
+    Complete,
+    /// Give up, with the reason.
+    Unable,
+    /// Record the customer's satisfaction, after completion.
+    Survey,
+}
+
+impl DispatchStep {
+    /// Every step, in the order a job goes through them.
+    pub const ALL: [DispatchStep; 10] = [
+        DispatchStep::Accept,
+        DispatchStep::EnRoute,
+        DispatchStep::CheckIn,
+        DispatchStep::Log,
+        DispatchStep::AddPart,
+        DispatchStep::AddPhoto,
+        DispatchStep::Sign,
+        DispatchStep::Complete,
+        DispatchStep::Unable,
+        DispatchStep::Survey,
+    ];
+
+    /// A representative change of this step, tried on a copy of the record by
+    /// [`Dispatch::steps`] (the sample photo's hash is never stored).
+    fn try_on(self, d: &mut Dispatch, now: i64) {
+        let sample_photo = || PhotoRef {
+            sha256: "0".repeat(64),
+            content_type: "image/png".into(),
+            taken_at: now,
+            caption: String::new(),
+        };
+        match self {
+            DispatchStep::Accept => d.status = DispatchStatus::Accepted,
+            DispatchStep::EnRoute => d.status = DispatchStatus::EnRoute,
+            DispatchStep::CheckIn => {
+                d.check_in = Some(CheckPoint {
+                    at: now,
+                    geo: None,
+                    accuracy_m: None,
+                });
+                d.status = DispatchStatus::OnSite;
+            }
+            DispatchStep::Log => d.work_log.push(WorkLogEntry {
+                id: EntryId::new(),
+                at: now,
+                text: "·".into(),
+            }),
+            DispatchStep::AddPart => d.parts.push(PartUsed {
+                id: EntryId::new(),
+                product: Some(ProductId::new()),
+                quantity: 1.0,
+                serials: Vec::new(),
+            }),
+            DispatchStep::AddPhoto => d.photos.push(sample_photo()),
+            DispatchStep::Sign => d.signature = Some(sample_photo()),
+            DispatchStep::Complete => {
+                d.status = DispatchStatus::Completed;
+                d.completed_at = Some(now);
+            }
+            DispatchStep::Unable => {
+                d.status = DispatchStatus::Unable;
+                d.unable_reason = "·".into();
+            }
+            DispatchStep::Survey => {
+                d.survey = Some(Survey {
+                    score: 5,
+                    comment: String::new(),
+                    at: now,
+                });
+            }
+        }
+    }
+
+    /// Whether the step moves the dispatch to another status (those are offered only when they
+    /// do: "check in" is arriving, not correcting the position once on site).
+    const fn moves(self) -> bool {
+        matches!(
+            self,
+            DispatchStep::Accept
+                | DispatchStep::EnRoute
+                | DispatchStep::CheckIn
+                | DispatchStep::Complete
+                | DispatchStep::Unable
+        )
+    }
 }
 
 #[cfg(test)]
@@ -403,6 +526,41 @@ mod tests {
             engineer: Some(UserId::new()),
             ..Dispatch::default()
         }
+    }
+
+    #[test]
+    fn the_open_steps_follow_the_job() {
+        use DispatchStep::*;
+        let mut d = assigned();
+        assert_eq!(d.steps(Role::Engineer, 1), vec![Accept]);
+        assert_eq!(d.steps(Role::Rep, 1), Vec::<DispatchStep>::new());
+        d.status = DispatchStatus::Accepted;
+        assert_eq!(
+            d.steps(Role::Engineer, 1),
+            vec![EnRoute, CheckIn, Log, AddPart, AddPhoto, Sign, Unable]
+        );
+        d.status = DispatchStatus::OnSite;
+        d.check_in = Some(CheckPoint {
+            at: 1,
+            geo: None,
+            accuracy_m: None,
+        });
+        // Checking in again is not arriving: not offered once on site; completing needs the
+        // signature first.
+        assert_eq!(
+            d.steps(Role::Engineer, 2),
+            vec![Log, AddPart, AddPhoto, Sign, Unable]
+        );
+        d.signature = Some(photo(7));
+        assert_eq!(
+            d.steps(Role::Engineer, 2),
+            vec![Log, AddPart, AddPhoto, Sign, Complete, Unable]
+        );
+        d.status = DispatchStatus::Completed;
+        d.completed_at = Some(3);
+        assert_eq!(d.steps(Role::Engineer, 4), vec![Survey]);
+        d.status = DispatchStatus::Cancelled;
+        assert_eq!(d.steps(Role::Engineer, 4), Vec::<DispatchStep>::new());
     }
 
     #[test]

@@ -195,10 +195,9 @@ pub async fn owner_restriction(
     let mut owners = vec![user];
     // In chunks, to stay far below any bind-parameter limit.
     for chunk in departments.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT id FROM users WHERE department_id IN ({})",
-            placeholders.join(", ")
+            super::bind_list(1, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for d in chunk {

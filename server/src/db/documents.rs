@@ -529,9 +529,10 @@ fn scope_sql(
         ScopeTerritories::None => {}
         ScopeTerritories::Some(ids) if ids.is_empty() => {}
         ScopeTerritories::Some(ids) => {
-            let placeholders: Vec<String> =
-                (0..ids.len()).map(|i| format!("${}", first + i)).collect();
-            alternatives.push(format!("{column} IN ({})", placeholders.join(", ")));
+            alternatives.push(format!(
+                "{column} IN ({})",
+                super::bind_list(first, ids.len())
+            ));
             binds.extend(ids.iter().map(ToString::to_string));
         }
     }
@@ -618,10 +619,9 @@ pub async fn doc_data(db: &Db, docs: &[ChangedDoc], cursor: u64) -> Result<Vec<V
     if docs.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=docs.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT doc_id, seq, data FROM doc_changes WHERE doc_id IN ({}) ORDER BY doc_id, seq",
-        placeholders.join(", ")
+        super::bind_list(1, docs.len())
     );
     let mut q = sqlx::query(&sql);
     for d in docs {
@@ -655,10 +655,9 @@ pub async fn doc_data(db: &Db, docs: &[ChangedDoc], cursor: u64) -> Result<Vec<V
         .map(|(d, _)| d)
         .collect();
     if !wanted.is_empty() {
-        let ph: Vec<String> = (1..=wanted.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT id, snapshot FROM documents WHERE id IN ({})",
-            ph.join(", ")
+            super::bind_list(1, wanted.len())
         );
         let mut q = sqlx::query(&sql);
         for d in &wanted {
@@ -854,10 +853,9 @@ pub async fn in_scope_not_in(
         && !ids.is_empty()
     {
         let first = 3 + binds.len();
-        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", first + i)).collect();
         sql.push_str(&format!(
             " AND (territory_id IS NULL OR territory_id NOT IN ({}))",
-            placeholders.join(", ")
+            super::bind_list(first, ids.len())
         ));
         binds.extend(ids.iter().map(ToString::to_string));
     }

@@ -498,11 +498,10 @@ pub async fn customers_by(
     };
     let mut out = Vec::new();
     for chunk in keys.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT {col} AS k, id, territory_id, owner_id FROM customers WHERE {col} IN ({}) \
              ORDER BY created_at, id",
-            placeholders.join(", ")
+            super::bind_list(1, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for k in chunk {

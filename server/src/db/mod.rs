@@ -251,6 +251,16 @@ fn prepare_sqlite_url(url: &str) -> Result<(String, bool), DbError> {
     Ok((url, false))
 }
 
+/// The bind markers of an `IN (…)` list of `n` values whose first value is bind number `first`:
+/// `$first, $first+1, …` (SQLite accepts the PostgreSQL form). Callers keep lists in chunks far
+/// below either backend's bind-parameter limit.
+pub(crate) fn bind_list(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Decodes a BIGINT 0/1 flag.
 pub(crate) fn flag(value: i64) -> bool {
     value != 0
@@ -283,6 +293,13 @@ mod tests {
         assert!(path.parent().unwrap().is_dir());
         let (_, mem) = prepare_sqlite_url("sqlite::memory:").unwrap();
         assert!(mem);
+    }
+
+    #[test]
+    fn bind_lists_number_from_the_first_marker() {
+        assert_eq!(bind_list(1, 3), "$1, $2, $3");
+        assert_eq!(bind_list(4, 2), "$4, $5");
+        assert_eq!(bind_list(7, 0), "");
     }
 
     #[test]

@@ -205,7 +205,8 @@ pub(crate) async fn upsert_dispatch(
     .bind(now)
     .bind(status_at)
     .execute(&mut *conn)
-    .await?;
+    .await
+    .map_err(|e| DbError::unique(e, "a live dispatch of this ticket"))?;
     let mut shas: Vec<String> = d.photos.iter().map(|p| p.sha256.clone()).collect();
     shas.extend(d.signature.iter().map(|p| p.sha256.clone()));
     super::attachments::set_doc_refs(conn, id, &shas).await

@@ -269,10 +269,10 @@ pub async fn customers_with_custom(
         ScopeTerritories::Some(ids) => ids.clone(),
     };
     if !territories.is_empty() {
-        let ph: Vec<String> = (0..territories.len())
-            .map(|i| format!("${}", i + 4))
-            .collect();
-        sql.push_str(&format!(" AND territory_id IN ({})", ph.join(", ")));
+        sql.push_str(&format!(
+            " AND territory_id IN ({})",
+            super::bind_list(4, territories.len())
+        ));
     }
     sql.push_str(" ORDER BY name, id LIMIT $3");
     let mut q = sqlx::query(&sql).bind(key).bind(value).bind(limit);

@@ -59,21 +59,29 @@ pub(crate) async fn start_chromedriver() -> (tokio::process::Child, String) {
     (child, format!("http://127.0.0.1:{port}"))
 }
 
-pub(crate) async fn browser(webdriver: &str, profile: &Path) -> Client {
+/// A WebDriver session with headless Chromium using `profile`; downloads, if `downloads` is
+/// given, go there without asking.
+pub(crate) async fn browser(webdriver: &str, profile: &Path, downloads: Option<&Path>) -> Client {
+    let mut options = json!({
+        "binary": CHROMIUM,
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--no-first-run", "--disable-component-update", "--disable-sync",
+            "--disable-dev-shm-usage", "--window-size=1440,900",
+            format!("--user-data-dir={}", profile.display()),
+        ]
+    });
+    if let Some(dir) = downloads {
+        options["prefs"] = json!({
+            "download.default_directory": dir.display().to_string(),
+            "download.prompt_for_download": false,
+            "download.directory_upgrade": true,
+            "safebrowsing.enabled": false,
+        });
+    }
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("chrome"));
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--no-first-run", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1366,900",
-                format!("--user-data-dir={}", profile.display()),
-            ]
-        }),
-    );
+    caps.insert("goog:chromeOptions".into(), options);
     ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
         .connect(webdriver)
@@ -101,6 +109,101 @@ pub(crate) async fn screenshot(c: &Client, name: &str) {
     let dir = screenshots_dir();
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(name), png).unwrap();
+}
+
+/// One headless Chromium session of a test: chromedriver, the WebDriver client (reached through
+/// `Deref`, so `wait_for(&session, …)` and `session.goto(…)` work) and its throw-away profile.
+///
+/// Its `fill` and `click` wait for the element first: after a click the next page or an htmx
+/// swap may not be there yet, and an element found just before a swap goes stale, so a click
+/// that fails is retried on the element found again.
+pub(crate) struct Session {
+    client: Client,
+    pub(crate) base: String,
+    driver: tokio::process::Child,
+    _profile: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Session {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl Session {
+    /// Starts chromedriver and a headless Chromium for the app at `base`.
+    pub(crate) async fn open(base: &str) -> Self {
+        Self::start(base, None).await
+    }
+
+    /// Like [`Session::open`], with downloads saved to `dir` without asking.
+    pub(crate) async fn open_with_downloads(base: &str, dir: &Path) -> Self {
+        Self::start(base, Some(dir)).await
+    }
+
+    async fn start(base: &str, downloads: Option<&Path>) -> Self {
+        let (driver, webdriver) = start_chromedriver().await;
+        let profile = tempfile::tempdir().unwrap();
+        let client = browser(&webdriver, profile.path(), downloads).await;
+        Session {
+            client,
+            base: base.to_owned(),
+            driver,
+            _profile: profile,
+        }
+    }
+
+    /// Opens `path` (from the app's root).
+    pub(crate) async fn open_page(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+    }
+
+    /// Signs in through the login form and waits for the dashboard.
+    pub(crate) async fn sign_in(&self, username: &str, password: &str) {
+        self.open_page("/login").await;
+        self.fill("username", username).await;
+        self.fill("password", password).await;
+        self.click("login-submit").await;
+        wait_for(self, "//*[@id='fig-customers']").await;
+    }
+
+    /// Replaces the text of the input with this id.
+    pub(crate) async fn fill(&self, id: &str, text: &str) {
+        let e = wait_for(self, &format!("//*[@id='{id}']")).await;
+        e.clear().await.unwrap();
+        e.send_keys(text).await.unwrap();
+    }
+
+    /// Clicks the element with this id.
+    pub(crate) async fn click(&self, id: &str) {
+        self.click_xpath(&format!("//*[@id='{id}']")).await;
+    }
+
+    /// Clicks the element at `xpath`, finding it again while a page change makes it go stale.
+    pub(crate) async fn click_xpath(&self, xpath: &str) {
+        let mut attempts = 0;
+        loop {
+            let e = wait_for(self, xpath).await;
+            match e.click().await {
+                Ok(()) => return,
+                Err(_) if attempts < 20 => {
+                    attempts += 1;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(err) => panic!("clicking {xpath}: {err}"),
+            }
+        }
+    }
+
+    /// Ends the browser session and chromedriver.
+    pub(crate) async fn close(mut self) {
+        self.client.clone().close().await.unwrap();
+        let _ = self.driver.kill().await;
+    }
 }
 
 /// Whether Chromium and ChromeDriver are installed. Without them a browser test prints a loud
@@ -148,63 +251,26 @@ async fn office_signs_in_searches_edits_and_sees_history_in_chromium() {
     .await
     .unwrap();
 
-    let (mut driver, webdriver) = start_chromedriver().await;
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(&webdriver, profile.path()).await;
-    let base = app.address.clone();
+    let c = Session::open(&app.address).await;
 
     // Sign in.
-    c.goto(&format!("{base}/login")).await.unwrap();
-    c.find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys("office")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("demo")
-        .await
-        .unwrap();
-    c.find(Locator::Id("login-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for(&c, "//*[@id='fig-customers']").await;
+    c.sign_in("office", "demo").await;
     wait_for(&c, "//a[@id='nav-dashboard'][normalize-space(.)='概览']").await;
 
     // English and back.
-    c.find(Locator::Id("lang-switch"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("lang-switch").await;
     wait_for(
         &c,
         "//a[@id='nav-dashboard'][normalize-space(.)='Dashboard']",
     )
     .await;
     wait_for(&c, "//*[@id='current-user'][contains(., 'Office')]").await;
-    c.find(Locator::Id("lang-switch"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("lang-switch").await;
     wait_for(&c, "//a[@id='nav-dashboard'][normalize-space(.)='概览']").await;
     screenshot(&c, "dashboard.png").await;
 
     // The customer list, then a search (htmx replaces only the table).
-    c.find(Locator::Id("nav-customers"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("nav-customers").await;
     wait_for(&c, "//table[@id='customers']").await;
     screenshot(&c, "customers.png").await;
     c.find(Locator::Id("q"))
@@ -226,31 +292,16 @@ async fn office_signs_in_searches_edits_and_sees_history_in_chromium() {
     // The card; edit the tier.
     link.click().await.unwrap();
     wait_for(&c, "//*[@id='customer-name'][contains(., 'Browser Co')]").await;
-    c.find(Locator::Id("edit-customer"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("edit-customer").await;
     // The tier is a select of the dictionary's tiers.
     let tier = wait_for(&c, "//select[@id='f-tier']").await;
     tier.select_by_value("A").await.unwrap();
-    c.find(Locator::Id("save-customer"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("save-customer").await;
     wait_for(&c, "//*[@id='customer-name'][contains(., 'Browser Co')]").await;
     assert_eq!(write::load_record(&app.db, id).await.unwrap()["tier"], "A");
 
     // The history tab (htmx) lists the change, by the office user.
-    c.find(Locator::Id("tab-history"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("tab-history").await;
     wait_for(
         &c,
         "//table[@id='history']//div[@class='change'][span[@class='old']='B'][span[@class='new']='A']",
@@ -259,6 +310,5 @@ async fn office_signs_in_searches_edits_and_sees_history_in_chromium() {
     wait_for(&c, "//table[@id='history']//td[contains(., '内勤 Office')]").await;
     screenshot(&c, "customer-history.png").await;
 
-    c.close().await.unwrap();
-    let _ = driver.kill().await;
+    c.close().await;
 }

@@ -4,36 +4,13 @@
 //! new user signs in; a rep who types every administration URL gets the 403 page (title and
 //! `fetch` status) and sees no administration link.
 
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 use fieldcrm_core::DocId;
 use fieldcrm_server::db::{departments, users};
 use serde_json::json;
 
-use crate::browser::{browser, browser_available, screenshot, start_chromedriver, wait_for};
+use crate::browser::{Session, browser_available, screenshot, wait_for};
 use crate::helpers::spawn_app;
-
-async fn fill(c: &Client, id: &str, text: &str) {
-    let e = c.find(Locator::Id(id)).await.unwrap();
-    e.clear().await.unwrap();
-    e.send_keys(text).await.unwrap();
-}
-
-async fn click(c: &Client, id: &str) {
-    c.find(Locator::Id(id))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
-async fn sign_in(c: &Client, base: &str, username: &str, password: &str) {
-    c.goto(&format!("{base}/login")).await.unwrap();
-    fill(c, "username", username).await;
-    fill(c, "password", password).await;
-    click(c, "login-submit").await;
-    wait_for(c, "//*[@id='fig-customers']").await;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_creates_a_user_and_reps_get_403_on_administration_in_chromium() {
@@ -44,31 +21,29 @@ async fn admin_creates_a_user_and_reps_get_403_on_administration_in_chromium() {
     let sales = departments::create(&app.db, "华东销售部 East Sales", None)
         .await
         .unwrap();
-    let (mut driver, webdriver) = start_chromedriver().await;
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(&webdriver, profile.path()).await;
-    let base = app.address.clone();
+    let c = Session::open(&app.address).await;
+    let base = c.base.clone();
 
     // The admin reaches the user list through the navigation.
-    sign_in(&c, &base, "admin", "demo").await;
-    click(&c, "nav-admin").await;
+    c.sign_in("admin", "demo").await;
+    c.click("nav-admin").await;
     wait_for(&c, "//*[@id='admin-sections']").await;
-    click(&c, "admin-users").await;
+    c.click("admin-users").await;
     wait_for(&c, "//table[@id='users']//a[normalize-space(.)='rep.sh']").await;
 
     // Create a user through the form.
-    click(&c, "new-user").await;
+    c.click("new-user").await;
     wait_for(&c, "//form[@id='user-form']").await;
-    fill(&c, "u-username", "li.si").await;
-    fill(&c, "u-display", "李四 Li Si").await;
+    c.fill("u-username", "li.si").await;
+    c.fill("u-display", "李四 Li Si").await;
     let department = c.find(Locator::Id("u-department")).await.unwrap();
     department
         .select_by_value(&sales.id.to_string())
         .await
         .unwrap();
-    click(&c, &format!("u-territory-{}", app.seed.hangzhou)).await;
-    fill(&c, "u-password", "li-si-password").await;
-    click(&c, "save-user").await;
+    c.click(&format!("u-territory-{}", app.seed.hangzhou)).await;
+    c.fill("u-password", "li-si-password").await;
+    c.click("save-user").await;
     wait_for(&c, "//*[@id='user-name'][contains(., '李四 Li Si')]").await;
     wait_for(&c, "//*[@id='user-territories'][contains(., '杭州')]").await;
     wait_for(
@@ -103,15 +78,15 @@ async fn admin_creates_a_user_and_reps_get_403_on_administration_in_chromium() {
     c.goto(&format!("{base}/admin/users")).await.unwrap();
     wait_for(&c, "//table[@id='users']//a[normalize-space(.)='li.si']").await;
     screenshot(&c, "admin-users.png").await;
-    click(&c, "logout").await;
+    c.click("logout").await;
 
     // The new user signs in.
-    sign_in(&c, &base, "li.si", "li-si-password").await;
+    c.sign_in("li.si", "li-si-password").await;
     wait_for(&c, "//*[@id='current-user'][contains(., '李四 Li Si')]").await;
-    click(&c, "logout").await;
+    c.click("logout").await;
 
     // A rep: no administration link, and every administration URL answers 403.
-    sign_in(&c, &base, "rep.sh", "demo").await;
+    c.sign_in("rep.sh", "demo").await;
     assert!(
         c.find(Locator::Id("nav-admin")).await.is_err(),
         "reps see no administration link"
@@ -139,6 +114,5 @@ async fn admin_creates_a_user_and_reps_get_403_on_administration_in_chromium() {
         assert_eq!(status, json!(403), "{path}");
     }
 
-    c.close().await.unwrap();
-    let _ = driver.kill().await;
+    c.close().await;
 }

@@ -5,11 +5,10 @@
 
 use base64::Engine;
 use calamine::{Data, Reader};
-use fantoccini::Locator;
 use fieldcrm_server::db::documents;
 use fieldcrm_server::db::imports::{self, JobStatus};
 
-use crate::browser::{browser, browser_available, screenshot, start_chromedriver, wait_for};
+use crate::browser::{Session, browser_available, screenshot, wait_for};
 use crate::helpers::spawn_app;
 use crate::import::xlsx;
 
@@ -64,30 +63,9 @@ async fn office_imports_an_xlsx_with_a_bad_row_in_chromium() {
     )
     .unwrap();
 
-    let (mut driver, webdriver) = start_chromedriver().await;
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(&webdriver, profile.path()).await;
-    let base = app.address.clone();
+    let c = Session::open(&app.address).await;
 
-    c.goto(&format!("{base}/login")).await.unwrap();
-    c.find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys("office")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("demo")
-        .await
-        .unwrap();
-    c.find(Locator::Id("login-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.sign_in("office", "demo").await;
     wait_for(&c, "//a[@id='nav-import']")
         .await
         .click()
@@ -100,12 +78,7 @@ async fn office_imports_an_xlsx_with_a_bad_row_in_chromium() {
         .send_keys(&path.display().to_string())
         .await
         .unwrap();
-    c.find(Locator::Id("upload-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("upload-submit").await;
     wait_for(&c, "//*[@id='job-file'][contains(., '客户导入.xlsx')]").await;
     wait_for(&c, "//*[@id='total-rows'][normalize-space(.)='3']").await;
     // Suggested from the headers.
@@ -117,12 +90,7 @@ async fn office_imports_an_xlsx_with_a_bad_row_in_chromium() {
     .await;
 
     // Preview: the bad e-mail is marked on its cell, the row will be rejected.
-    c.find(Locator::Id("preview-button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("preview-button").await;
     wait_for(
         &c,
         "//table[@id='preview-table']//tr[@data-row='4'][@class='row-reject']",
@@ -146,12 +114,7 @@ async fn office_imports_an_xlsx_with_a_bad_row_in_chromium() {
     let before = documents::count(&app.db, fieldcrm_core::document::Kind::Customer)
         .await
         .unwrap();
-    c.find(Locator::Id("dry-run-button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("dry-run-button").await;
     wait_for(&c, "//div[@id='import-status'][@data-status='checked']").await;
     wait_for(&c, "//*[@id='count-created'][normalize-space(.)='2']").await;
     wait_for(&c, "//*[@id='count-rejected'][normalize-space(.)='1']").await;
@@ -163,12 +126,7 @@ async fn office_imports_an_xlsx_with_a_bad_row_in_chromium() {
     );
 
     // The real import, polled to the end.
-    c.find(Locator::Id("run-button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("run-button").await;
     wait_for(&c, "//div[@id='import-status'][@data-status='done']").await;
     wait_for(&c, "//*[@id='count-created'][normalize-space(.)='2']").await;
     let link = wait_for(&c, "//a[@id='errors-xlsx']").await;
@@ -220,6 +178,5 @@ async fn office_imports_an_xlsx_with_a_bad_row_in_chromium() {
     );
     assert_eq!(rows[1][2], Data::String("BR-2".into()));
 
-    c.close().await.unwrap();
-    let _ = driver.kill().await;
+    c.close().await;
 }

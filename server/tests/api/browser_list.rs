@@ -7,44 +7,15 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use calamine::{Reader, Xlsx, open_workbook_from_rs};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
 use fieldcrm_core::DocId;
 use fieldcrm_core::document::Kind;
 use fieldcrm_server::demo_data;
 use fieldcrm_server::sync::write;
 use serde_json::json;
 
-use crate::browser::{CHROMIUM, browser_available, screenshot, start_chromedriver, wait_for};
+use crate::browser::{Session, browser_available, screenshot, wait_for};
 use crate::helpers::spawn_app;
-
-/// Like `browser::browser`, with downloads going to `downloads` without asking.
-async fn browser_with_downloads(webdriver: &str, profile: &Path, downloads: &Path) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), json!("chrome"));
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--no-first-run", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1440,900",
-                format!("--user-data-dir={}", profile.display()),
-            ],
-            "prefs": {
-                "download.default_directory": downloads.display().to_string(),
-                "download.prompt_for_download": false,
-                "download.directory_upgrade": true,
-                "safebrowsing.enabled": false,
-            }
-        }),
-    );
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(webdriver)
-        .await
-        .expect("WebDriver session")
-}
 
 /// Waits for a finished `.xlsx` in `dir`.
 async fn downloaded_xlsx(dir: &Path) -> PathBuf {
@@ -98,32 +69,11 @@ async fn office_filters_saves_a_favourite_chooses_columns_and_exports_xlsx_in_ch
         .unwrap();
     }
 
-    let (mut driver, webdriver) = start_chromedriver().await;
-    let profile = tempfile::tempdir().unwrap();
     let downloads = tempfile::tempdir().unwrap();
-    let c = browser_with_downloads(&webdriver, profile.path(), downloads.path()).await;
-    let base = app.address.clone();
+    let c = Session::open_with_downloads(&app.address, downloads.path()).await;
+    let base = c.base.clone();
 
-    c.goto(&format!("{base}/login")).await.unwrap();
-    c.find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys("office")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("demo")
-        .await
-        .unwrap();
-    c.find(Locator::Id("login-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for(&c, "//*[@id='fig-customers']").await;
+    c.sign_in("office", "demo").await;
 
     // Filter: search, then tier A (htmx swaps the table).
     c.goto(&format!("{base}/customers")).await.unwrap();
@@ -150,12 +100,7 @@ async fn office_filters_saves_a_favourite_chooses_columns_and_exports_xlsx_in_ch
         .send_keys("浏览器 A级")
         .await
         .unwrap();
-    c.find(Locator::Id("save-filter-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("save-filter-submit").await;
     wait_for(
         &c,
         "//a[@class='saved-link'][normalize-space(.)='浏览器 A级']",
@@ -164,34 +109,14 @@ async fn office_filters_saves_a_favourite_chooses_columns_and_exports_xlsx_in_ch
     wait_for(&c, "//span[@id='total'][contains(., ': 4')]").await;
 
     // Choose columns: owner first, no phone.
-    c.find(Locator::Id("choose-columns"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("choose-columns").await;
     wait_for(&c, "//form[@id='columns-form']").await;
-    c.find(Locator::Id("col-phone"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Id("col-owner"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("col-phone").await;
+    c.click("col-owner").await;
     let pos = c.find(Locator::Id("pos-owner")).await.unwrap();
     pos.clear().await.unwrap();
     pos.send_keys("0").await.unwrap();
-    c.find(Locator::Id("save-columns"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("save-columns").await;
     wait_for(
         &c,
         "//table[@id='customers']//th[2][contains(@class, 'col-owner')]",
@@ -220,12 +145,7 @@ async fn office_filters_saves_a_favourite_chooses_columns_and_exports_xlsx_in_ch
     screenshot(&c, "customer-list.png").await;
 
     // Export .xlsx through the UI and read it back.
-    c.find(Locator::Id("export-xlsx"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("export-xlsx").await;
     let file = downloaded_xlsx(downloads.path()).await;
     let bytes = std::fs::read(&file).unwrap();
     let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
@@ -243,6 +163,5 @@ async fn office_filters_saves_a_favourite_chooses_columns_and_exports_xlsx_in_ch
         assert!(r[0].contains("Shanghai Rep"), "{r:?}");
     }
 
-    c.close().await.unwrap();
-    let _ = driver.kill().await;
+    c.close().await;
 }

@@ -5,7 +5,7 @@
 
 use fantoccini::Locator;
 
-use crate::browser::{browser, browser_available, screenshot, start_chromedriver, wait_for};
+use crate::browser::{Session, browser_available, screenshot, wait_for};
 use crate::helpers::spawn_app;
 use crate::orders_office::{TWO_LINES, create_customer, create_order};
 
@@ -26,62 +26,22 @@ async fn office_confirms_ships_and_records_a_payment_in_chromium() {
     .await;
     let order = create_order(&app, customer, "rep.sh", "submitted", TWO_LINES).await;
 
-    let (mut driver, webdriver) = start_chromedriver().await;
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(&webdriver, profile.path()).await;
-    let base = app.address.clone();
-    c.goto(&format!("{base}/login")).await.unwrap();
-    c.find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys("office")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("demo")
-        .await
-        .unwrap();
-    c.find(Locator::Id("login-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for(&c, "//*[@id='fig-customers']").await;
+    let c = Session::open(&app.address).await;
+    let base = c.base.clone();
+    c.sign_in("office", "demo").await;
 
     // The order list, filtered by status through the menu (htmx swaps the table).
-    c.find(Locator::Id("nav-orders"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("nav-orders").await;
     wait_for(&c, "//table[@id='orders']").await;
-    c.find(Locator::Css("#status option[value='submitted']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for(&c, "//span[@id='total'][contains(., ': 1')]").await;
-    // htmx may still swap the table in after the filter: a link from the old table goes stale,
-    // so find it again until the click lands.
-    for attempt in 0..20 {
-        let link = wait_for(
-            &c,
-            &format!("//tr[@data-order='{order}']//a[@class='order-link']"),
-        )
+    c.click_xpath("//select[@id='status']/option[@value='submitted']")
         .await;
-        match link.click().await {
-            Ok(()) => break,
-            Err(_) if attempt < 19 => {
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            }
-            Err(e) => panic!("the order link cannot be clicked: {e}"),
-        }
-    }
+    wait_for(&c, "//span[@id='total'][contains(., ': 1')]").await;
+    // htmx may still swap the table in after the filter: `click_xpath` finds the link again
+    // when the first one goes stale.
+    c.click_xpath(&format!(
+        "//tr[@data-order='{order}']//a[@class='order-link']"
+    ))
+    .await;
     wait_for(&c, "//*[@id='order-status'][@data-status='submitted']").await;
     wait_for(
         &c,
@@ -90,12 +50,7 @@ async fn office_confirms_ships_and_records_a_payment_in_chromium() {
     .await;
 
     // Confirm.
-    c.find(Locator::Id("confirm-order"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("confirm-order").await;
     wait_for(&c, "//*[@id='order-status'][@data-status='confirmed']").await;
 
     // Ship everything (prefilled), with a lot number on the first line.
@@ -105,12 +60,7 @@ async fn office_confirms_ships_and_records_a_payment_in_chromium() {
         .send_keys("LOT-2026-01")
         .await
         .unwrap();
-    c.find(Locator::Id("ship-order"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("ship-order").await;
     wait_for(&c, "//*[@id='order-status'][@data-status='shipped']").await;
     wait_for(
         &c,
@@ -127,12 +77,7 @@ async fn office_confirms_ships_and_records_a_payment_in_chromium() {
         .send_keys("BANK-778899")
         .await
         .unwrap();
-    c.find(Locator::Id("record-payment"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("record-payment").await;
     wait_for(&c, "//*[@id='order-receivable'][normalize-space(.)='0.00']").await;
     wait_for(&c, "//*[@id='order-paid'][normalize-space(.)='409.50']").await;
     wait_for(
@@ -162,6 +107,5 @@ async fn office_confirms_ships_and_records_a_payment_in_chromium() {
     assert!(c.find(Locator::Id("nav-orders")).await.is_err());
     screenshot(&c, "order-print.png").await;
 
-    c.close().await.unwrap();
-    let _ = driver.kill().await;
+    c.close().await;
 }

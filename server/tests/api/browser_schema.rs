@@ -3,28 +3,13 @@
 //! select of the list's labels, and the value saved shows, labelled, on the card. Saves
 //! screenshots of the custom fields page and the card to `docs/screenshots/`.
 
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 use fieldcrm_core::DocId;
 use fieldcrm_server::db::schema as db_schema;
 use fieldcrm_server::sync::write;
 
-use crate::browser::{browser, browser_available, screenshot, start_chromedriver, wait_for};
+use crate::browser::{Session, browser_available, screenshot, wait_for};
 use crate::helpers::spawn_app;
-
-async fn fill(c: &Client, id: &str, text: &str) {
-    let e = c.find(Locator::Id(id)).await.unwrap();
-    e.clear().await.unwrap();
-    e.send_keys(text).await.unwrap();
-}
-
-async fn click(c: &Client, id: &str) {
-    c.find(Locator::Id(id))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_adds_a_choice_field_that_appears_in_the_customer_form_and_card() {
@@ -32,34 +17,28 @@ async fn admin_adds_a_choice_field_that_appears_in_the_customer_form_and_card() 
         return;
     }
     let app = spawn_app().await;
-    let (mut driver, webdriver) = start_chromedriver().await;
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(&webdriver, profile.path()).await;
-    let base = app.address.clone();
+    let c = Session::open(&app.address).await;
+    let base = c.base.clone();
 
-    c.goto(&format!("{base}/login")).await.unwrap();
-    fill(&c, "username", "admin").await;
-    fill(&c, "password", "demo").await;
-    click(&c, "login-submit").await;
-    wait_for(&c, "//*[@id='fig-customers']").await;
+    c.sign_in("admin", "demo").await;
 
     // The dictionary: a new list with two entries.
-    click(&c, "nav-dictionary").await;
+    c.click("nav-dictionary").await;
     wait_for(
         &c,
         "//table[@id='dict-lists']//tr[@id='list-customer_tier']",
     )
     .await;
-    fill(&c, "l-key", "vip_level").await;
-    fill(&c, "l-name-zh", "会员等级").await;
-    fill(&c, "l-name-en", "VIP level").await;
-    click(&c, "create-list").await;
+    c.fill("l-key", "vip_level").await;
+    c.fill("l-name-zh", "会员等级").await;
+    c.fill("l-name-en", "VIP level").await;
+    c.click("create-list").await;
     wait_for(&c, "//*[@id='list-name'][normalize-space(.)='会员等级']").await;
     for (code, zh, en) in [("gold", "金卡", "Gold"), ("silver", "银卡", "Silver")] {
-        fill(&c, "e-code", code).await;
-        fill(&c, "e-label-zh", zh).await;
-        fill(&c, "e-label-en", en).await;
-        click(&c, "add-entry").await;
+        c.fill("e-code", code).await;
+        c.fill("e-label-zh", zh).await;
+        c.fill("e-label-en", en).await;
+        c.click("add-entry").await;
         wait_for(
             &c,
             &format!("//table[@id='entries']//tr[@id='entry-{code}']"),
@@ -68,7 +47,7 @@ async fn admin_adds_a_choice_field_that_appears_in_the_customer_form_and_card() 
     }
 
     // A choice field on customers, from that list.
-    click(&c, "nav-fields").await;
+    c.click("nav-fields").await;
     wait_for(&c, "//form[@id='new-field']").await;
     c.find(Locator::Id("nf-kind"))
         .await
@@ -76,9 +55,9 @@ async fn admin_adds_a_choice_field_that_appears_in_the_customer_form_and_card() 
         .select_by_value("customer")
         .await
         .unwrap();
-    fill(&c, "nf-key", "vip").await;
-    fill(&c, "nf-label-zh", "会员卡").await;
-    fill(&c, "nf-label-en", "Membership").await;
+    c.fill("nf-key", "vip").await;
+    c.fill("nf-label-zh", "会员卡").await;
+    c.fill("nf-label-en", "Membership").await;
     c.find(Locator::Id("nf-type"))
         .await
         .unwrap()
@@ -91,7 +70,7 @@ async fn admin_adds_a_choice_field_that_appears_in_the_customer_form_and_card() 
         .select_by_value("vip_level")
         .await
         .unwrap();
-    click(&c, "create-field").await;
+    c.click("create-field").await;
     wait_for(
         &c,
         "//table[@id='fields-customer']//tr[@id='field-customer-vip']",
@@ -111,7 +90,7 @@ async fn admin_adds_a_choice_field_that_appears_in_the_customer_form_and_card() 
         "//select[@id='cf-vip']/option[@value='gold'][normalize-space(.)='金卡']",
     )
     .await;
-    fill(&c, "f-name", "会员客户 Member Co").await;
+    c.fill("f-name", "会员客户 Member Co").await;
     c.find(Locator::Id("f-territory"))
         .await
         .unwrap()
@@ -130,7 +109,7 @@ async fn admin_adds_a_choice_field_that_appears_in_the_customer_form_and_card() 
         .select_by_value("gold")
         .await
         .unwrap();
-    click(&c, "save-customer").await;
+    c.click("save-customer").await;
 
     // The card shows the saved value by its label.
     wait_for(&c, "//*[@id='customer-name'][contains(., 'Member Co')]").await;
@@ -154,6 +133,5 @@ async fn admin_adds_a_choice_field_that_appears_in_the_customer_form_and_card() 
             .is_some()
     );
 
-    c.close().await.unwrap();
-    let _ = driver.kill().await;
+    c.close().await;
 }

@@ -18,7 +18,7 @@ use fieldcrm_server::dispatching::{self, TicketInput};
 use fieldcrm_server::sync::write;
 use serde_json::json;
 
-use crate::browser::{browser, browser_available, screenshot, start_chromedriver, wait_for};
+use crate::browser::{Session, browser_available, screenshot, wait_for};
 use crate::helpers::{TestApp, spawn_app};
 
 async fn ticket(app: &TestApp, customer: CustomerId, description: &str) -> tickets::Ticket {
@@ -106,36 +106,11 @@ async fn office_assigns_by_click_and_by_drag_on_the_dispatch_board_in_chromium()
     let waiting = ticket(&app, id.into(), "待派 waiting").await;
     let date = chrono::Local::now().format("%Y-%m-%d").to_string();
 
-    let (mut driver, webdriver) = start_chromedriver().await;
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(&webdriver, profile.path()).await;
-    let base = app.address.clone();
-    c.goto(&format!("{base}/login")).await.unwrap();
-    c.find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys("office")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("demo")
-        .await
-        .unwrap();
-    c.find(Locator::Id("login-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    let c = Session::open(&app.address).await;
+    let base = c.base.clone();
+    c.sign_in("office", "demo").await;
     wait_for(&c, "//a[@id='nav-service']").await;
-    c.find(Locator::Id("nav-service"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.click("nav-service").await;
     wait_for(&c, "//section[@id='col-unassigned']").await;
     wait_for(&c, &format!("//*[@id='board-date'][.='{date}']")).await;
 
@@ -213,6 +188,5 @@ async fn office_assigns_by_click_and_by_drag_on_the_dispatch_board_in_chromium()
     wait_for(&c, "//*[@id='fig-tickets'][.='3']").await;
     screenshot(&c, "service-stats.png").await;
 
-    c.close().await.unwrap();
-    driver.kill().await.ok();
+    c.close().await;
 }

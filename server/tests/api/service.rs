@@ -1162,7 +1162,51 @@ async fn demo_service_desk_populates_the_board(app: TestApp) {
     app.login("engineer.sh", "demo").await;
 }
 
+/// Two office users dispatch the same ticket from pages loaded before either acted: both pass
+/// the status check on their stale copy of the ticket, and the second write is refused (one live
+/// dispatch per ticket), leaving one dispatch. Once that one is cancelled the ticket can be
+/// dispatched again.
+async fn a_ticket_is_not_dispatched_twice_from_stale_pages(app: TestApp) {
+    let c = customer(&app, "并发派工 Race Co", app.seed.shanghai).await;
+    let eng1 = app.seed.users["engineer"];
+    let eng2 = engineer2(&app).await;
+    let stale = dispatching::create_ticket(
+        &app.db,
+        &input(c, TicketType::Repair, Priority::Normal, now_ms()),
+    )
+    .await
+    .unwrap();
+    let first = dispatching::dispatch_ticket(&app.db, &app.state.hub, &stale, eng1, now_ms(), None)
+        .await
+        .unwrap();
+    let second =
+        dispatching::dispatch_ticket(&app.db, &app.state.hub, &stale, eng2, now_ms(), None).await;
+    assert!(
+        matches!(
+            second,
+            Err(dispatching::ServiceError::Refused(
+                "svc.err.already_dispatched"
+            ))
+        ),
+        "{second:?}"
+    );
+    assert_eq!(only_dispatch(&app, stale.id).await, first);
+    assert_eq!(assignee(&app, first).await, Some(eng1));
+    let t = ticket(&app, stale.id).await;
+    assert_eq!(t.status, TicketStatus::Dispatched);
+
+    dispatching::cancel_dispatch(&app.db, &app.state.hub, first, Role::Office, None)
+        .await
+        .unwrap();
+    let again = dispatching::dispatch_ticket(&app.db, &app.state.hub, &stale, eng2, now_ms(), None)
+        .await
+        .unwrap();
+    assert_ne!(again, first);
+    assert_eq!(assignee(&app, again).await, Some(eng2));
+}
+
 backend_tests!(
+    a_ticket_is_not_dispatched_twice_from_stale_pages,
     ticket_numbers_are_sequential_per_year,
     ticket_is_dispatched_reassigned_and_moved,
     illegal_office_steps_are_refused,

@@ -12,7 +12,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{PRODUCT_COLUMNS, bump, parse_id, product_from_row, version};
-use crate::db::{Db, DbError, flag, now_ms};
+use crate::db::{Db, DbError, bind_list, flag, now_ms};
 
 /// Prices in force on one day for one customer tier: the [`fieldcrm_core::domain::PriceBook`]
 /// order pricing uses (currency + quotes by product).
@@ -354,13 +354,6 @@ fn id_chunks(products: &[ProductId]) -> Vec<Vec<String>> {
     ids.chunks(CHUNK).map(<[String]>::to_vec).collect()
 }
 
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Prices in force on `on` (YYYY-MM-DD) for a customer of `tier`.
 ///
 /// For each of `products`: the unit price from the active price list of `tier` valid on `on`
@@ -383,7 +376,7 @@ pub async fn price_book(
                     AND l.valid_from <= $2 AND (l.valid_to IS NULL OR l.valid_to >= $2) \
                   ORDER BY l.valid_from DESC, l.id DESC LIMIT 1) AS tier_price \
              FROM products p WHERE p.id IN ({})",
-            placeholders(3, chunk.len())
+            bind_list(3, chunk.len())
         );
         let mut query = sqlx::query(&sql).bind(tier).bind(on);
         for id in chunk {
@@ -421,7 +414,7 @@ pub async fn tracking(
     for chunk in id_chunks(products) {
         let sql = format!(
             "SELECT id, tracking FROM products WHERE id IN ({})",
-            placeholders(1, chunk.len())
+            bind_list(1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for id in chunk {
