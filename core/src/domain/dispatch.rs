@@ -385,8 +385,12 @@ impl Dispatch {
     /// The steps `role` may take on this dispatch now, for the phone's buttons: each step is
     /// tried on a copy and kept when the workflow ([`Dispatch::authorize`]) and the invariants
     /// ([`Dispatch::validate`]) accept the result — the same checks the device and the server
-    /// apply to the real action.
+    /// apply to the real action. Only engineers work dispatches on a phone (the policy table
+    /// gives no other phone role write access), so every other role has none.
     pub fn steps(&self, role: Role, now: i64) -> Vec<DispatchStep> {
+        if role != Role::Engineer {
+            return Vec::new();
+        }
         DispatchStep::ALL
             .into_iter()
             .filter(|step| {
