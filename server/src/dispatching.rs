@@ -277,7 +277,7 @@ pub async fn dispatch_ticket(
     let json = serde_json::to_value(&record).map_err(|e| ServiceError::Invalid(e.to_string()))?;
     let id = DispatchId::new();
     // Two office users may both have passed the check above: the unique index on live
-    // dispatches per ticket refuses the second write (migration 0016).
+    // dispatches per ticket refuses the second write (migration 0014).
     match write::server_create(db, hub, Kind::Dispatch, id.into(), &json, by).await {
         Ok(_) => Ok(id),
         Err(WriteError::Db(DbError::Duplicate(_))) => {
