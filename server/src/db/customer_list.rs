@@ -396,8 +396,7 @@ fn custom_condition(c: &mut Cond, backend: Backend, cond: &CustomCond) {
         }
         CustomTest::Contains(v) => {
             let at = bind_at(c, Bind::Text(like_pattern(&v.to_lowercase())));
-            c.sql
-                .push(format!("LOWER({value}) LIKE ${at} ESCAPE '\\'"));
+            c.sql.push(format!("LOWER({value}) LIKE ${at} ESCAPE '\\'"));
         }
         CustomTest::NumberRange { min, max } => {
             // Only a plain decimal is compared (a value that is not one never matches, and

@@ -61,10 +61,10 @@ pub fn clean_params(params: &BTreeMap<String, String>) -> BTreeMap<String, Strin
             if v.is_empty() {
                 return None;
             }
-            if let Some(key) = rest.strip_suffix(".match") {
-                if v != "equals" || get(params, key, "").is_none() {
-                    return None;
-                }
+            if let Some(key) = rest.strip_suffix(".match")
+                && (v != "equals" || get(params, key, "").is_none())
+            {
+                return None;
             }
             Some((k.clone(), v.to_owned()))
         })
@@ -399,7 +399,12 @@ mod tests {
         );
         assert_eq!(inputs[2].value2, "9");
         assert_eq!(inputs[0].label, "lvl字段");
-        assert!(inputs[0].options.iter().any(|o| o.selected && o.label == "金"));
+        assert!(
+            inputs[0]
+                .options
+                .iter()
+                .any(|o| o.selected && o.label == "金")
+        );
     }
 
     #[test]
@@ -428,9 +433,6 @@ mod tests {
             cell_text(&r, def("size"), Some(&v("12345.5")), true, CellUse::Export),
             "12345.5"
         );
-        assert_eq!(
-            cell_text(&r, def("since"), None, true, CellUse::Page),
-            ""
-        );
+        assert_eq!(cell_text(&r, def("since"), None, true, CellUse::Page), "");
     }
 }

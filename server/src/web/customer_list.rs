@@ -265,7 +265,13 @@ impl Column {
     }
 
     /// The text of this column for `row` (shared with the export).
-    pub fn cell(&self, row: &CustomerRow, reference: &Reference, lang: Lang, used: CellUse) -> String {
+    pub fn cell(
+        &self,
+        row: &CustomerRow,
+        reference: &Reference,
+        lang: Lang,
+        used: CellUse,
+    ) -> String {
         match &self.field {
             Some(def) => custom_list::cell_text(
                 reference,
@@ -600,14 +606,11 @@ pub async fn columns_form(
     let tr = Tr(user.lang);
     let reference = crate::db::schema::reference(&state.db).await?;
     let current = user_columns(&state, user.user_id, &reference, tr).await?;
-    let offered = COLUMNS
-        .iter()
-        .map(|(k, _)| (*k).to_owned())
-        .chain(
-            custom_columns(&reference)
-                .into_iter()
-                .map(custom_list::column_key),
-        );
+    let offered = COLUMNS.iter().map(|(k, _)| (*k).to_owned()).chain(
+        custom_columns(&reference)
+            .into_iter()
+            .map(custom_list::column_key),
+    );
     let mut columns: Vec<ColumnChoice> = offered
         .filter_map(|key| column(&key, &reference, tr))
         .map(|c| {

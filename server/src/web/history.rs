@@ -290,7 +290,11 @@ pub async fn views(
         .collect();
     // Users a change names as owner or rep (not only as author).
     for e in &entries {
-        for f in e.fields.iter().filter(|f| matches!(f.path.as_str(), "owner" | "rep")) {
+        for f in e
+            .fields
+            .iter()
+            .filter(|f| matches!(f.path.as_str(), "owner" | "rep"))
+        {
             for v in [&f.old, &f.new] {
                 if let Ok(u) = UserId::parse(v)
                     && !user_names.contains_key(&u)

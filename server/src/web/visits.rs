@@ -84,11 +84,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("vcard.photo", "拜访照片", "Visit photo"),
     ("vcard.custom", "自定义字段", "Custom fields"),
     ("vcard.no_custom", "没有自定义字段", "No custom fields"),
-    (
-        "vcard.edit_custom",
-        "编辑自定义字段",
-        "Edit custom fields",
-    ),
+    ("vcard.edit_custom", "编辑自定义字段", "Edit custom fields"),
     ("vcard.history", "变更历史", "History"),
 ];
 

@@ -49,7 +49,10 @@ async fn define_fields(app: &TestApp) {
     db_schema::create_list(&app.db, "vip_level", "会员等级", "VIP level")
         .await
         .unwrap();
-    for (code, zh, en, position) in [("gold", "金卡", "Gold", 10), ("silver", "银卡", "Silver", 20)] {
+    for (code, zh, en, position) in [
+        ("gold", "金卡", "Gold", 10),
+        ("silver", "银卡", "Silver", 20),
+    ] {
         db_schema::add_entry(
             &app.db,
             "vip_level",
@@ -65,12 +68,54 @@ async fn define_fields(app: &TestApp) {
         .unwrap();
     }
     for d in [
-        def(Kind::Customer, "vip", "会员", "VIP", FieldType::Choice, Some("vip_level")),
-        def(Kind::Customer, "credit", "信用额度", "Credit", FieldType::Number, None),
-        def(Kind::Customer, "since", "合作开始", "Since", FieldType::Date, None),
-        def(Kind::Customer, "erp_no", "ERP编号", "ERP no", FieldType::Text, None),
-        def(Kind::Visit, "score", "满意度", "Score", FieldType::Number, None),
-        def(Kind::Visit, "level", "客户级别", "Level", FieldType::Choice, Some("vip_level")),
+        def(
+            Kind::Customer,
+            "vip",
+            "会员",
+            "VIP",
+            FieldType::Choice,
+            Some("vip_level"),
+        ),
+        def(
+            Kind::Customer,
+            "credit",
+            "信用额度",
+            "Credit",
+            FieldType::Number,
+            None,
+        ),
+        def(
+            Kind::Customer,
+            "since",
+            "合作开始",
+            "Since",
+            FieldType::Date,
+            None,
+        ),
+        def(
+            Kind::Customer,
+            "erp_no",
+            "ERP编号",
+            "ERP no",
+            FieldType::Text,
+            None,
+        ),
+        def(
+            Kind::Visit,
+            "score",
+            "满意度",
+            "Score",
+            FieldType::Number,
+            None,
+        ),
+        def(
+            Kind::Visit,
+            "level",
+            "客户级别",
+            "Level",
+            FieldType::Choice,
+            Some("vip_level"),
+        ),
     ] {
         db_schema::create_field(&app.db, &d).await.unwrap();
     }
@@ -243,7 +288,11 @@ async fn custom_columns_show_formatted_values(app: TestApp) {
             "{key} offered, not shown: {}",
             chooser.body
         );
-        assert!(chooser.body.contains(&format!("for=\"col-{key}\">{label}</label>")));
+        assert!(
+            chooser
+                .body
+                .contains(&format!("for=\"col-{key}\">{label}</label>"))
+        );
     }
     assert!(!chooser.body.contains("col-cf-score"));
     assert!(!chooser.body.contains("满意度"));
@@ -251,12 +300,28 @@ async fn custom_columns_show_formatted_values(app: TestApp) {
     choose_columns(
         &app,
         &office,
-        &["code", "name", "cf.vip", "cf.credit", "cf.since", "cf.erp_no", "cf.nope"],
+        &[
+            "code",
+            "name",
+            "cf.vip",
+            "cf.credit",
+            "cf.since",
+            "cf.erp_no",
+            "cf.nope",
+        ],
     )
     .await;
     let chooser = office.get(&app, "/customers/columns").await;
-    assert!(chooser.body.contains("id=\"col-cf-vip\" checked"), "{}", chooser.body);
-    assert!(chooser.body.contains("name=\"pos_cf.credit\" id=\"pos-cf-credit\" value=\"4\""));
+    assert!(
+        chooser.body.contains("id=\"col-cf-vip\" checked"),
+        "{}",
+        chooser.body
+    );
+    assert!(
+        chooser
+            .body
+            .contains("name=\"pos_cf.credit\" id=\"pos-cf-credit\" value=\"4\"")
+    );
 
     let page = office.get(&app, "/customers?sort=code").await;
     assert_eq!(page.status, StatusCode::OK);
@@ -272,19 +337,34 @@ async fn custom_columns_show_formatted_values(app: TestApp) {
     assert!(!page.body.contains("col-cf-nope"));
     // Row K-A: the choice's label, the number grouped, the date.
     let row = |code: &str| -> String {
-        let at = page.body.find(&format!("<td class=\"col-code\">{code}</td>")).unwrap();
+        let at = page
+            .body
+            .find(&format!("<td class=\"col-code\">{code}</td>"))
+            .unwrap();
         page.body[at..at + page.body[at..].find("</tr>").unwrap()].to_owned()
     };
     let a = row("K-A");
     assert!(a.contains("<td class=\"col-cf-vip\">金卡</td>"), "{a}");
     assert!(a.contains("<td class=\"col-cf-credit\">1,500</td>"), "{a}");
-    assert!(a.contains("<td class=\"col-cf-since\">2024-03-01</td>"), "{a}");
-    assert!(a.contains("<td class=\"col-cf-erp_no\">ERP-001</td>"), "{a}");
+    assert!(
+        a.contains("<td class=\"col-cf-since\">2024-03-01</td>"),
+        "{a}"
+    );
+    assert!(
+        a.contains("<td class=\"col-cf-erp_no\">ERP-001</td>"),
+        "{a}"
+    );
     let f = row("K-F");
-    assert!(f.contains("<td class=\"col-cf-credit\">1,000,000.25</td>"), "{f}");
+    assert!(
+        f.contains("<td class=\"col-cf-credit\">1,000,000.25</td>"),
+        "{f}"
+    );
     assert!(f.contains("<td class=\"col-cf-since\"></td>"), "{f}");
     // A hostile text is inert.
-    assert!(f.contains("&#60;script&#62;alert(1)&#60;/script&#62;") || f.contains("&lt;script&gt;"), "{f}");
+    assert!(
+        f.contains("&#60;script&#62;alert(1)&#60;/script&#62;") || f.contains("&lt;script&gt;"),
+        "{f}"
+    );
     assert!(!page.body.contains(SCRIPT));
     assert!(row("K-C").contains("<td class=\"col-cf-credit\">-20</td>"));
     assert!(row("K-E").contains("<td class=\"col-cf-vip\"></td>"));
@@ -294,16 +374,34 @@ async fn custom_columns_show_formatted_values(app: TestApp) {
     assert!(page.body.contains("<td class=\"col-cf-vip\">Gold</td>"));
     assert!(page.body.contains("<td class=\"col-cf-vip\">Silver</td>"));
     // A retired field's column is no longer shown (nor offered).
-    let mut since = def(Kind::Customer, "since", "合作开始", "Since", FieldType::Date, None);
+    let mut since = def(
+        Kind::Customer,
+        "since",
+        "合作开始",
+        "Since",
+        FieldType::Date,
+        None,
+    );
     since.active = false;
     db_schema::update_field(&app.db, &since).await.unwrap();
     let page = office.get(&app, "/customers").await;
     assert!(!page.body.contains("col-cf-since"));
     assert!(page.body.contains("<th class=\"col-cf-vip\">会员</th>"));
-    assert!(!office.get(&app, "/customers/columns").await.body.contains("col-cf-since"));
+    assert!(
+        !office
+            .get(&app, "/customers/columns")
+            .await
+            .body
+            .contains("col-cf-since")
+    );
     // Columns are per user: the rep still has the defaults.
     let rep = sign_in(&app, "rep.sh").await;
-    assert!(!rep.get(&app, "/customers").await.body.contains("col-cf-vip"));
+    assert!(
+        !rep.get(&app, "/customers")
+            .await
+            .body
+            .contains("col-cf-vip")
+    );
 }
 
 async fn custom_filters_narrow_the_list_exactly(app: TestApp) {
@@ -319,12 +417,18 @@ async fn custom_filters_narrow_the_list_exactly(app: TestApp) {
         ("cf.credit.min=2000".into(), vec![k.d, k.f]),
         ("cf.credit.min=250.5".into(), vec![k.a, k.b, k.d, k.f]),
         ("cf.credit.max=250.50".into(), vec![k.b, k.c]),
-        ("cf.credit.min=-100&cf.credit.max=1500".into(), vec![k.a, k.b, k.c]),
+        (
+            "cf.credit.min=-100&cf.credit.max=1500".into(),
+            vec![k.a, k.b, k.c],
+        ),
         ("cf.credit.min=1000000.26".into(), vec![]),
         // Date ranges, inclusive.
         ("cf.since.from=2025-01-01".into(), vec![k.b, k.d]),
         ("cf.since.to=2024-12-31".into(), vec![k.a, k.c]),
-        ("cf.since.from=2024-03-01&cf.since.to=2025-01-01".into(), vec![k.a, k.d]),
+        (
+            "cf.since.from=2024-03-01&cf.since.to=2025-01-01".into(),
+            vec![k.a, k.d],
+        ),
         // Text: contains (any case) or equals (exactly).
         ("cf.erp_no=erp".into(), vec![k.a, k.b]),
         ("cf.erp_no=%3Cscript".into(), vec![k.f]),
@@ -338,10 +442,15 @@ async fn custom_filters_narrow_the_list_exactly(app: TestApp) {
         ("cf.vip=silver&cf.credit.max=1000".into(), vec![k.b]),
         ("cf.vip=gold&q=K-C".into(), vec![k.c]),
         // Parameters of no field are ignored; empty ones do not filter.
-        ("cf.nope=1&cf.vip=&cf.credit.min=".into(), vec![k.a, k.b, k.c, k.d, k.e, k.f]),
+        (
+            "cf.nope=1&cf.vip=&cf.credit.min=".into(),
+            vec![k.a, k.b, k.c, k.d, k.e, k.f],
+        ),
     ];
     for (query, want) in &cases {
-        let page = office.get(&app, &format!("/customers?{query}&sort=code")).await;
+        let page = office
+            .get(&app, &format!("/customers?{query}&sort=code"))
+            .await;
         assert_eq!(page.status, StatusCode::OK, "{query}: {}", page.body);
         let mut want = want.clone();
         want.sort_by_key(|id| [k.a, k.b, k.c, k.d, k.e, k.f].iter().position(|x| x == id));
@@ -350,19 +459,29 @@ async fn custom_filters_narrow_the_list_exactly(app: TestApp) {
     }
     // A rep's scope still applies: rep.sh sees only Shanghai, rep.bj only Beijing.
     let rep_sh = sign_in(&app, "rep.sh").await;
-    assert_eq!(ids(&rep_sh.get(&app, "/customers?cf.vip=gold").await), [k.a]);
+    assert_eq!(
+        ids(&rep_sh.get(&app, "/customers?cf.vip=gold").await),
+        [k.a]
+    );
     assert_eq!(
         ids(&rep_sh.get(&app, "/customers?cf.credit.min=0").await),
         [k.a, k.b]
     );
     let rep_bj = sign_in(&app, "rep.bj").await;
-    assert_eq!(ids(&rep_bj.get(&app, "/customers?cf.vip=gold").await), [k.c]);
+    assert_eq!(
+        ids(&rep_bj.get(&app, "/customers?cf.vip=gold").await),
+        [k.c]
+    );
     assert_eq!(
         ids(&rep_bj.get(&app, "/customers?cf.erp_no=%3C").await),
         [k.f]
     );
     // Values that do not parse are refused.
-    for bad in ["cf.credit.min=ten", "cf.credit.max=1e3", "cf.since.from=2025-13-01"] {
+    for bad in [
+        "cf.credit.min=ten",
+        "cf.credit.max=1e3",
+        "cf.since.from=2025-13-01",
+    ] {
         let page = office.get(&app, &format!("/customers?{bad}")).await;
         assert_eq!(page.status, StatusCode::BAD_REQUEST, "{bad}");
     }
@@ -373,12 +492,29 @@ async fn custom_filters_narrow_the_list_exactly(app: TestApp) {
             "/customers?cf.vip=gold&cf.credit.min=10&cf.since.to=2025-01-01&cf.erp_no=x&cf.erp_no.match=equals",
         )
         .await;
-    assert!(page.body.contains("<select name=\"cf.vip\" id=\"cff-vip\">"), "{}", page.body);
-    assert!(page.body.contains("<option value=\"gold\" selected>金卡</option>"));
-    assert!(page.body.contains("name=\"cf.credit.min\" id=\"cff-credit-min\" value=\"10\""));
-    assert!(page.body.contains("name=\"cf.since.to\" id=\"cff-since-to\" value=\"2025-01-01\""));
+    assert!(
+        page.body
+            .contains("<select name=\"cf.vip\" id=\"cff-vip\">"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<option value=\"gold\" selected>金卡</option>")
+    );
+    assert!(
+        page.body
+            .contains("name=\"cf.credit.min\" id=\"cff-credit-min\" value=\"10\"")
+    );
+    assert!(
+        page.body
+            .contains("name=\"cf.since.to\" id=\"cff-since-to\" value=\"2025-01-01\"")
+    );
     assert!(page.body.contains("<option value=\"equals\" selected>"));
-    assert!(page.body.contains("name=\"cf.erp_no\" id=\"cff-erp_no\" value=\"x\""));
+    assert!(
+        page.body
+            .contains("name=\"cf.erp_no\" id=\"cff-erp_no\" value=\"x\"")
+    );
     assert!(!page.body.contains("cff-score"));
 
     // Keyset pages carry the custom filter: 27 more gold customers with a small credit.
@@ -449,9 +585,10 @@ async fn saved_filters_keep_custom_filters(app: TestApp) {
     let page = office.get(&app, url).await;
     assert_eq!(set(&ids(&page)), set(&[k.a, k.d]));
     // The save form and the bulk form carry the filter of the list as shown.
-    assert!(page.body.contains(
-        "name=\"query\" value=\"tier=A&#38;cf.credit.min=1000&#38;cf.vip=gold\""
-    ));
+    assert!(
+        page.body
+            .contains("name=\"query\" value=\"tier=A&#38;cf.credit.min=1000&#38;cf.vip=gold\"")
+    );
     // "Reassign all matching" honours the custom filter: only K-A and K-D are counted.
     let r = office
         .post(
@@ -465,7 +602,11 @@ async fn saved_filters_keep_custom_filters(app: TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert!(r.body.contains("<dd id=\"reassign-count\">2</dd>"), "{}", r.body);
+    assert!(
+        r.body.contains("<dd id=\"reassign-count\">2</dd>"),
+        "{}",
+        r.body
+    );
     // A saved filter with a value that does not parse is refused.
     let r = office
         .post(
@@ -485,7 +626,14 @@ async fn export_has_custom_columns_escaped(app: TestApp) {
     choose_columns(
         &app,
         &office,
-        &["code", "name", "cf.vip", "cf.credit", "cf.since", "cf.erp_no"],
+        &[
+            "code",
+            "name",
+            "cf.vip",
+            "cf.credit",
+            "cf.since",
+            "cf.erp_no",
+        ],
     )
     .await;
     let header = ["编码", "名称", "会员", "信用额度", "合作开始", "ERP编号"];
@@ -494,7 +642,14 @@ async fn export_has_custom_columns_escaped(app: TestApp) {
         vec!["K-A", "客户 K-A", "金卡", "1500", "2024-03-01", "ERP-001"],
         vec!["K-B", "客户 K-B", "银卡", "250.5", "2025-06-15", "erp-002"],
         vec!["K-C", "客户 K-C", "金卡", "'-20", "2023-12-31", "X-100"],
-        vec!["K-D", "客户 K-D", "金卡", "99999", "2025-01-01", "'=cmd|' /C calc'!A0"],
+        vec![
+            "K-D",
+            "客户 K-D",
+            "金卡",
+            "99999",
+            "2025-01-01",
+            "'=cmd|' /C calc'!A0",
+        ],
         vec!["K-F", "客户 K-F", "银卡", "1000000.25", "", SCRIPT],
     ];
     let query = "cf.credit.min=-1000&sort=code";
@@ -557,10 +712,20 @@ async fn export_has_custom_columns_escaped(app: TestApp) {
     .unwrap();
     assert_eq!(entries.len(), 3);
     assert_eq!(entries[0].entry.detail["rows"], 5);
-    assert_eq!(entries[0].entry.detail["filter"], "sort=code&cf.credit.min=-1000");
+    assert_eq!(
+        entries[0].entry.detail["filter"],
+        "sort=code&cf.credit.min=-1000"
+    );
     assert_eq!(
         entries[0].entry.detail["columns"],
-        json!(["code", "name", "cf.vip", "cf.credit", "cf.since", "cf.erp_no"])
+        json!([
+            "code",
+            "name",
+            "cf.vip",
+            "cf.credit",
+            "cf.since",
+            "cf.erp_no"
+        ])
     );
 }
 
@@ -601,10 +766,18 @@ async fn visit_custom_fields_are_edited_in_the_back_office(app: TestApp) {
 
     // An invalid value is refused with a message; nothing is written.
     let r = office
-        .post(&app, &form_path, &[("custom.score", "lots"), ("custom.level", "gold")])
+        .post(
+            &app,
+            &form_path,
+            &[("custom.score", "lots"), ("custom.level", "gold")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("id=\"form-errors\"") && r.body.contains("满意度"), "{}", r.body);
+    assert!(
+        r.body.contains("id=\"form-errors\"") && r.body.contains("满意度"),
+        "{}",
+        r.body
+    );
     assert_eq!(
         write::load_record(&app.db, visit).await.unwrap()["custom"],
         json!({})
@@ -612,7 +785,11 @@ async fn visit_custom_fields_are_edited_in_the_back_office(app: TestApp) {
 
     // Saved through the document path, in canonical form.
     let r = office
-        .post(&app, &form_path, &[("custom.score", " 4.50 "), ("custom.level", "gold")])
+        .post(
+            &app,
+            &form_path,
+            &[("custom.score", " 4.50 "), ("custom.level", "gold")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(r.location(), card_path);
@@ -621,15 +798,25 @@ async fn visit_custom_fields_are_edited_in_the_back_office(app: TestApp) {
     assert_eq!(record["purpose"], "demo");
     // The card shows the values (the choice's label) and the change in the history.
     let card = office.get(&app, &card_path).await;
-    assert!(card.body.contains("<dd id=\"cf-score\" class=\"custom-value\">4.5</dd>"));
-    assert!(card.body.contains("<dd id=\"cf-level\" class=\"custom-value\">金卡</dd>"));
+    assert!(
+        card.body
+            .contains("<dd id=\"cf-score\" class=\"custom-value\">4.5</dd>")
+    );
+    assert!(
+        card.body
+            .contains("<dd id=\"cf-level\" class=\"custom-value\">金卡</dd>")
+    );
     assert!(
         card.body.contains("<span class=\"field\">满意度</span>: <span class=\"old\"></span> → <span class=\"new\">4.5</span>"),
         "{}",
         card.body
     );
     assert!(card.body.contains("<span class=\"field\">客户级别</span>: <span class=\"old\"></span> → <span class=\"new\">金卡</span>"));
-    assert!(card.body.contains("<td>内勤 Office</td><td>后台</td>"), "{}", card.body);
+    assert!(
+        card.body.contains("<td>内勤 Office</td><td>后台</td>"),
+        "{}",
+        card.body
+    );
     let entries = history::load(&app.db, visit).await.unwrap();
     let edit = &entries[0];
     assert_eq!(edit.message, "web.visit.update");
@@ -648,13 +835,20 @@ async fn visit_custom_fields_are_edited_in_the_back_office(app: TestApp) {
     .unwrap();
     assert_eq!(audited.len(), 1);
     assert_eq!(audited[0].entry.user_id, Some(s.users["office"]));
-    assert_eq!(audited[0].entry.doc_id.as_deref(), Some(visit.to_string().as_str()));
+    assert_eq!(
+        audited[0].entry.doc_id.as_deref(),
+        Some(visit.to_string().as_str())
+    );
 
     // Clearing a value removes it; the form shows the stored values.
     let form = office.get(&app, &form_path).await;
     assert!(form.body.contains("value=\"4.5\""));
     let r = office
-        .post(&app, &form_path, &[("custom.score", ""), ("custom.level", "gold")])
+        .post(
+            &app,
+            &form_path,
+            &[("custom.score", ""), ("custom.level", "gold")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(
@@ -666,11 +860,21 @@ async fn visit_custom_fields_are_edited_in_the_back_office(app: TestApp) {
     let rep = sign_in(&app, "rep.sh").await;
     let card = rep.get(&app, &card_path).await;
     assert_eq!(card.status, StatusCode::OK);
-    assert!(card.body.contains("<dd id=\"cf-level\" class=\"custom-value\">金卡</dd>"));
+    assert!(
+        card.body
+            .contains("<dd id=\"cf-level\" class=\"custom-value\">金卡</dd>")
+    );
     assert!(!card.body.contains("id=\"edit-visit-custom\""));
-    assert_eq!(rep.get(&app, &form_path).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        rep.get(&app, &form_path).await.status,
+        StatusCode::FORBIDDEN
+    );
     let r = rep
-        .post(&app, &form_path, &[("custom.score", "1"), ("custom.level", "silver")])
+        .post(
+            &app,
+            &form_path,
+            &[("custom.score", "1"), ("custom.level", "silver")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // A manager outside the visit's territory does not find it.
