@@ -19,6 +19,8 @@ pub enum Permission {
     CustomersExport,
     /// See visits.
     VisitsView,
+    /// Edit a visit's custom fields in the back office.
+    VisitsEdit,
     /// Users, their devices and roles.
     AdminUsers,
     /// Departments and territories.
@@ -53,13 +55,14 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission, in a stable order.
-    pub const ALL: [Permission; 21] = [
+    pub const ALL: [Permission; 22] = [
         Permission::CustomersView,
         Permission::CustomersEdit,
         Permission::CustomersReassign,
         Permission::CustomersImport,
         Permission::CustomersExport,
         Permission::VisitsView,
+        Permission::VisitsEdit,
         Permission::AdminUsers,
         Permission::AdminOrg,
         Permission::AdminRoles,
@@ -86,6 +89,7 @@ impl Permission {
             Permission::CustomersImport => "customers.import",
             Permission::CustomersExport => "customers.export",
             Permission::VisitsView => "visits.view",
+            Permission::VisitsEdit => "visits.edit",
             Permission::AdminUsers => "admin.users",
             Permission::AdminOrg => "admin.org",
             Permission::AdminRoles => "admin.roles",
@@ -173,6 +177,7 @@ pub fn default_permissions(role: Role) -> &'static [Permission] {
             P::CustomersImport,
             P::CustomersExport,
             P::VisitsView,
+            P::VisitsEdit,
             P::CatalogView,
             P::CatalogEdit,
             P::OrdersView,

@@ -9,12 +9,18 @@
 //!   page costs what the first does. The id is the tie-breaker, so the order is total and stable.
 //! - Count: [`count`] stops at a cap (the list shows "1000+"), so a page view never counts a
 //!   million rows. See `docs/decisions/0010-customer-list-at-scale.md`.
+//! - Custom fields: rows carry the `custom` JSON column; [`CustomCond`]s filter on one custom
+//!   value each (equality, substring, number or date range), checked while walking the sort order
+//!   like the tag filter. See `docs/decisions/0018-custom-fields-in-the-customer-list.md`.
+
+use std::collections::BTreeMap;
 
 use fieldcrm_core::{DocId, TerritoryId, UserId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::customers_query::{Bind, Cond, like_pattern};
+use super::schema::{custom_value_expr, custom_value_predicate};
 use super::territories::ScopeTerritories;
 use super::{Backend, Db, DbError};
 
@@ -115,8 +121,43 @@ pub struct CustomerFilter {
     /// Data-scope restriction on owners (a role's "self"/"department" scope): only customers
     /// owned by one of these users. `None` = unrestricted; an empty list shows nothing.
     pub owner_in: Option<Vec<UserId>>,
+    /// Conditions on custom values, all of which must hold.
+    pub custom: Vec<CustomCond>,
     /// Sort order.
     pub sort: CustomerSort,
+}
+
+/// What one custom value must satisfy. Values are compared in their canonical form (see
+/// `fieldcrm_core::schema`); a customer without the value never matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CustomTest {
+    /// Exactly this value (a choice's code; a text, case-sensitive).
+    Equals(String),
+    /// Contains this text, ignoring ASCII case.
+    Contains(String),
+    /// A number at least `min` and at most `max` (canonical decimals; `None`: open).
+    NumberRange {
+        /// Lower bound, inclusive.
+        min: Option<String>,
+        /// Upper bound, inclusive.
+        max: Option<String>,
+    },
+    /// A date on or after `from` and on or before `to` (`YYYY-MM-DD`; `None`: open).
+    DateRange {
+        /// First day, inclusive.
+        from: Option<String>,
+        /// Last day, inclusive.
+        to: Option<String>,
+    },
+}
+
+/// A condition on the custom value `key` (`[a-z][a-z0-9_]*`, bound, never spliced into SQL).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomCond {
+    /// The field's key.
+    pub key: String,
+    /// The test.
+    pub test: CustomTest,
 }
 
 /// A value of the sort column, as a cursor holds it.
@@ -213,6 +254,8 @@ pub struct CustomerRow {
     pub created_at: i64,
     /// Last update, unix ms.
     pub updated_at: i64,
+    /// Custom values by key (canonical text).
+    pub custom: BTreeMap<String, String>,
 }
 
 /// One page of the list.
@@ -329,7 +372,86 @@ fn conditions(backend: Backend, scope: &ScopeTerritories, f: &CustomerFilter) ->
             c.push(|p| format!("{sql} {p}"), Bind::Int(v));
         }
     }
+    for cond in &f.custom {
+        custom_condition(&mut c, backend, cond);
+    }
     c
+}
+
+/// Binds `value` and returns its placeholder number.
+fn bind_at(c: &mut Cond, value: Bind) -> usize {
+    c.binds.push(value);
+    c.binds.len()
+}
+
+/// Adds the SQL of one custom-value condition to `c`.
+fn custom_condition(c: &mut Cond, backend: Backend, cond: &CustomCond) {
+    let key = bind_at(c, Bind::Text(cond.key.clone()));
+    let value = custom_value_expr(backend, "c.custom", key);
+    match &cond.test {
+        CustomTest::Equals(v) => {
+            let at = bind_at(c, Bind::Text(v.clone()));
+            c.sql
+                .push(custom_value_predicate(backend, "c.custom", key, at));
+        }
+        CustomTest::Contains(v) => {
+            let at = bind_at(c, Bind::Text(like_pattern(&v.to_lowercase())));
+            c.sql.push(format!("LOWER({value}) LIKE ${at} ESCAPE '\\'"));
+        }
+        CustomTest::NumberRange { min, max } => {
+            // Only a plain decimal is compared (a value that is not one never matches, and
+            // PostgreSQL never fails casting it).
+            let number = match backend {
+                Backend::Sqlite => format!(
+                    "(CASE WHEN {value} GLOB '*[0-9]*' AND {value} NOT GLOB '*[^0-9.-]*' \
+                     THEN CAST({value} AS REAL) END)"
+                ),
+                Backend::Postgres => format!(
+                    "(CASE WHEN {value} ~ '^-?[0-9]+(\\.[0-9]+)?$' \
+                     THEN CAST({value} AS NUMERIC) END)"
+                ),
+            };
+            let bound = |at: usize| match backend {
+                Backend::Sqlite => format!("CAST(${at} AS REAL)"),
+                Backend::Postgres => format!("CAST(${at} AS NUMERIC)"),
+            };
+            for (limit, op) in [(min, ">="), (max, "<=")] {
+                if let Some(v) = limit {
+                    let at = bind_at(c, Bind::Text(v.clone()));
+                    c.sql.push(format!("{number} {op} {}", bound(at)));
+                }
+            }
+        }
+        CustomTest::DateRange { from, to } => {
+            // `YYYY-MM-DD` sorts as text; byte order on PostgreSQL, whatever the collation.
+            let date = match backend {
+                Backend::Sqlite => value.clone(),
+                Backend::Postgres => format!("({value} COLLATE \"C\")"),
+            };
+            for (limit, op) in [(from, ">="), (to, "<=")] {
+                if let Some(v) = limit {
+                    let at = bind_at(c, Bind::Text(v.clone()));
+                    c.sql.push(format!("{date} {op} ${at}"));
+                }
+            }
+        }
+    }
+}
+
+/// The custom values of the projection's `custom` JSON text (non-string values as their JSON
+/// text; text that is not a JSON object gives no values rather than failing the list).
+fn custom_values(text: &str) -> BTreeMap<String, String> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(map)) => map
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                serde_json::Value::String(s) => Some((k, s)),
+                serde_json::Value::Null => None,
+                other => Some((k, other.to_string())),
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    }
 }
 
 fn customer_row(row: &AnyRow) -> Result<CustomerRow, DbError> {
@@ -355,6 +477,7 @@ fn customer_row(row: &AnyRow) -> Result<CustomerRow, DbError> {
             .unwrap_or_default(),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        custom: custom_values(&row.try_get::<String, _>("custom")?),
     })
 }
 
@@ -391,7 +514,7 @@ pub async fn list(
     let dir = if desc { "DESC" } else { "ASC" };
     let sql = format!(
         "SELECT c.id, c.code, c.name, c.tier, c.industry, c.source, c.city, c.phone, c.tags, \
-                c.owner_id, c.created_at, c.updated_at, \
+                c.owner_id, c.created_at, c.updated_at, c.custom, \
                 t.name AS territory_name, u.display_name AS owner_name \
          FROM customers c LEFT JOIN territories t ON t.id = c.territory_id \
          LEFT JOIN users u ON u.id = c.owner_id{where_clause} \

@@ -233,6 +233,17 @@ pub async fn update_field(db: &Db, def: &FieldDef) -> Result<(), DbError> {
     Ok(())
 }
 
+/// The SQL expression of custom value `key` (text, `NULL` when absent) on a projection's `custom`
+/// JSON column, for this backend: the key binds to placeholder `$key_at`. The building block of
+/// [`custom_value_predicate`] and of the list's range and substring filters.
+pub fn custom_value_expr(backend: Backend, column: &str, key_at: usize) -> String {
+    match backend {
+        // Keys are [a-z0-9_] (checked when a field is created), so `$.key` is a valid JSON path.
+        Backend::Sqlite => format!("json_extract({column}, '$.' || ${key_at})"),
+        Backend::Postgres => format!("(CAST({column} AS jsonb) ->> ${key_at})"),
+    }
+}
+
 /// The SQL predicate "custom value `key` equals `value`" on a projection's `custom` JSON column,
 /// for this backend: the key binds to placeholder `$key_at`, the value to `$value_at`. For the
 /// list, filter and export queries of a kind (`column` is e.g. `c.custom`).
@@ -242,11 +253,10 @@ pub fn custom_value_predicate(
     key_at: usize,
     value_at: usize,
 ) -> String {
-    match backend {
-        // Keys are [a-z0-9_] (checked when a field is created), so `$.key` is a valid JSON path.
-        Backend::Sqlite => format!("json_extract({column}, '$.' || ${key_at}) = ${value_at}"),
-        Backend::Postgres => format!("(CAST({column} AS jsonb) ->> ${key_at}) = ${value_at}"),
-    }
+    format!(
+        "{} = ${value_at}",
+        custom_value_expr(backend, column, key_at)
+    )
 }
 
 /// Customers inside `scope` whose custom field `key` holds exactly `value` (canonical form),

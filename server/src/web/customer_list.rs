@@ -1,8 +1,11 @@
 //! The customer list: search, filters (territory, tier, industry, owner, tag, created and
 //! updated ranges), sorting, keyset pages with cursor links and a capped count; the user's saved
 //! filters ("favourites") and visible columns. htmx requests get only the table partial.
+//! Custom fields of the customer kind are columns and filters too ([`super::custom_list`]).
 //! Export ([`super::customer_export`]) and reassignment ([`super::customer_reassign`]) work on
 //! the same [`ListQuery`]. Its messages are [`MESSAGES`].
+
+use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -11,10 +14,13 @@ use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate, TimeZone};
+use fieldcrm_core::document::Kind;
+use fieldcrm_core::schema::{FieldDef, Reference};
 use fieldcrm_core::{Role, TerritoryId, UserId};
 use serde::{Deserialize, Serialize};
 
-use super::i18n::Tr;
+use super::custom_list::{self, CellUse, FilterInput};
+use super::i18n::{Lang, Tr};
 use super::session::WebUser;
 use super::{Shell, WebError, fmt_ms, is_htmx, render};
 use crate::auth::permissions::Permission;
@@ -113,14 +119,20 @@ pub struct ListQuery {
     /// Previous page: the cursor of the first row seen.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub before: String,
+    /// The custom field filters (`cf.<key>…`, see [`super::custom_list`]); other unknown
+    /// parameters land here too and are dropped by [`ListQuery::without_cursor`].
+    #[serde(flatten)]
+    pub custom: BTreeMap<String, String>,
 }
 
 impl ListQuery {
     /// The filter and sort without the page position.
+    /// The custom filters are kept only when they filter (see [`custom_list::clean_params`]).
     pub fn without_cursor(&self) -> ListQuery {
         ListQuery {
             after: String::new(),
             before: String::new(),
+            custom: custom_list::clean_params(&self.custom),
             ..self.clone()
         }
     }
@@ -146,8 +158,9 @@ impl ListQuery {
         CustomerSort { key, desc }
     }
 
-    /// The database filter inside the user's data scope.
-    pub fn filter(&self) -> Result<CustomerFilter, WebError> {
+    /// The database filter inside the user's data scope; the custom filters are read against
+    /// the customer fields of `reference`.
+    pub fn filter(&self, reference: &Reference) -> Result<CustomerFilter, WebError> {
         let id = |s: &str, what: &str| -> Result<Option<String>, WebError> {
             Ok(match s.trim() {
                 "" => None,
@@ -179,6 +192,7 @@ impl ListQuery {
             updated_to: day_start(&self.updated_to, 1)?,
             // The role's data scope restricts owners here when administration defines one.
             owner_in: None,
+            custom: custom_list::conditions(reference, &self.custom)?,
             sort: self.sort(),
         })
     }
@@ -214,8 +228,8 @@ fn day_start(date: &str, days: i64) -> Result<Option<i64>, WebError> {
     Ok(Some(local.timestamp_millis()))
 }
 
-/// The text of one column of a row (shared with the export).
-pub fn cell(row: &CustomerRow, key: &str) -> String {
+/// The text of one built-in column of a row.
+fn builtin_cell(row: &CustomerRow, key: &str) -> String {
     match key {
         "code" => row.code.clone(),
         "name" => row.name.clone(),
@@ -233,28 +247,107 @@ pub fn cell(row: &CustomerRow, key: &str) -> String {
     }
 }
 
-/// Keeps the known column keys of `keys`, once each, in order; the name is always shown.
-pub fn clean_columns<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<&'static str> {
-    let mut out: Vec<&'static str> = Vec::new();
-    for k in keys {
-        if let Some((key, _)) = COLUMNS.iter().find(|(c, _)| *c == k)
-            && !out.contains(key)
-        {
-            out.push(key);
+/// A column the list (and the export) shows: a built-in one or a custom field's.
+#[derive(Clone, Debug)]
+pub struct Column {
+    /// `code`, `name`, … or `cf.<key>`.
+    pub key: String,
+    /// The header, in the user's language.
+    pub label: String,
+    /// The custom field it shows.
+    field: Option<FieldDef>,
+}
+
+impl Column {
+    /// The key as a CSS class and id suffix (`cf.vip` → `cf-vip`).
+    pub fn css(&self) -> String {
+        self.key.replace('.', "-")
+    }
+
+    /// The text of this column for `row` (shared with the export).
+    pub fn cell(
+        &self,
+        row: &CustomerRow,
+        reference: &Reference,
+        lang: Lang,
+        used: CellUse,
+    ) -> String {
+        match &self.field {
+            Some(def) => custom_list::cell_text(
+                reference,
+                def,
+                row.custom.get(&def.key),
+                lang == Lang::En,
+                used,
+            ),
+            None => builtin_cell(row, &self.key),
         }
     }
-    if !out.contains(&"name") {
-        out.insert(0, "name");
+}
+
+/// The customer fields offered as columns (the active ones), by position.
+fn custom_columns(reference: &Reference) -> Vec<&FieldDef> {
+    reference.active_fields(Kind::Customer).collect()
+}
+
+/// Keeps the known column keys of `keys` (built-in, or `cf.<key>` of an active custom field),
+/// once each, in order; the name is always shown.
+pub fn clean_columns<'a>(
+    keys: impl IntoIterator<Item = &'a str>,
+    reference: &Reference,
+) -> Vec<String> {
+    let custom: Vec<String> = custom_columns(reference)
+        .into_iter()
+        .map(custom_list::column_key)
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for k in keys {
+        let known = COLUMNS.iter().any(|(c, _)| *c == k) || custom.iter().any(|c| c == k);
+        if known && !out.iter().any(|o| o == k) {
+            out.push(k.to_owned());
+        }
+    }
+    if !out.iter().any(|o| o == "name") {
+        out.insert(0, "name".to_owned());
     }
     out
 }
 
-/// The user's visible columns, in order.
-pub async fn user_columns(state: &AppState, user: UserId) -> Result<Vec<&'static str>, WebError> {
-    Ok(match list_prefs::columns(&state.db, user).await? {
-        Some(keys) => clean_columns(keys.iter().map(String::as_str)),
-        None => DEFAULT_COLUMNS.to_vec(),
+/// The column `key` with its label in `tr`'s language (`None` if unknown).
+fn column(key: &str, reference: &Reference, tr: Tr) -> Option<Column> {
+    if let Some((k, m)) = COLUMNS.iter().find(|(c, _)| *c == key) {
+        return Some(Column {
+            key: (*k).to_owned(),
+            label: tr.t(m).to_owned(),
+            field: None,
+        });
+    }
+    let def = custom_columns(reference)
+        .into_iter()
+        .find(|d| custom_list::column_key(d) == key)?;
+    Some(Column {
+        key: key.to_owned(),
+        label: def.label(tr.0 == Lang::En).to_owned(),
+        field: Some(def.clone()),
     })
+}
+
+/// The user's visible columns, in order, labelled in `tr`'s language. A custom field retired
+/// since it was chosen is no longer shown.
+pub async fn user_columns(
+    state: &AppState,
+    user: UserId,
+    reference: &Reference,
+    tr: Tr,
+) -> Result<Vec<Column>, WebError> {
+    let keys: Vec<String> = match list_prefs::columns(&state.db, user).await? {
+        Some(keys) => clean_columns(keys.iter().map(String::as_str), reference),
+        None => DEFAULT_COLUMNS.iter().map(|k| (*k).to_owned()).collect(),
+    };
+    Ok(keys
+        .iter()
+        .filter_map(|k| column(k, reference, tr))
+        .collect())
 }
 
 /// Territories inside `scope`, by name.
@@ -286,17 +379,18 @@ pub async fn possible_owners(state: &AppState) -> Result<Vec<User>, WebError> {
     Ok(users)
 }
 
-/// A row of the table: id and the cells of the visible columns.
+/// A row of the table: id and the cells of the visible columns (CSS key, text).
 #[derive(Debug)]
 pub struct RowView {
     id: String,
-    cells: Vec<(&'static str, String)>,
+    cells: Vec<(String, String)>,
 }
 
 /// The table partial's data.
 #[derive(Debug)]
 pub struct TableData {
-    headers: Vec<(&'static str, &'static str)>,
+    /// (CSS key, label).
+    headers: Vec<(String, String)>,
     rows: Vec<RowView>,
     /// "123" or "1000+".
     total: String,
@@ -319,6 +413,8 @@ struct ListPage {
     tiers: Vec<super::custom_fields::Opt>,
     industries: Vec<String>,
     owners: Vec<User>,
+    /// The custom fields' filters.
+    custom_filters: Vec<FilterInput>,
     saved: Vec<SavedView>,
     sort_key: &'static str,
     t: TableData,
@@ -357,7 +453,8 @@ pub async fn list(
 ) -> Result<Response, WebError> {
     user.require(Permission::CustomersView)?;
     let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
-    let mut filter = query.filter()?;
+    let reference = crate::db::schema::reference(&state.db).await?;
+    let mut filter = query.filter(&reference)?;
     filter.owner_in = user.owner_restriction(&state.db).await?;
     let cursor = query.cursor();
     let page = customer_list::list(
@@ -369,27 +466,21 @@ pub async fn list(
     )
     .await?;
     let (n, capped) = customer_list::count(&state.db, &scope, &filter, COUNT_CAP).await?;
-    let columns = user_columns(&state, user.user_id).await?;
     let tr = Tr(user.lang);
+    let columns = user_columns(&state, user.user_id, &reference, tr).await?;
     let base = query.without_cursor();
     let key = filter.sort.key;
     let t = TableData {
-        headers: columns
-            .iter()
-            .map(|k| {
-                let label = COLUMNS
-                    .iter()
-                    .find(|(c, _)| c == k)
-                    .map_or("", |(_, m)| tr.t(m));
-                (*k, label)
-            })
-            .collect(),
+        headers: columns.iter().map(|c| (c.css(), c.label.clone())).collect(),
         rows: page
             .rows
             .iter()
             .map(|r| RowView {
                 id: r.id.to_string(),
-                cells: columns.iter().map(|k| (*k, cell(r, k))).collect(),
+                cells: columns
+                    .iter()
+                    .map(|c| (c.css(), c.cell(r, &reference, user.lang, CellUse::Page)))
+                    .collect(),
             })
             .collect(),
         total: if capped {
@@ -435,6 +526,7 @@ pub async fn list(
         tiers: tier_filter(&state, Tr(user.lang), &query.tier).await?,
         industries: customer_list::industries(&state.db, &scope).await?,
         owners: possible_owners(&state).await?,
+        custom_filters: custom_list::filter_inputs(&reference, &query.custom, tr),
         saved,
         sort_key: filter.sort.key.as_str(),
         query,
@@ -468,7 +560,7 @@ pub async fn save_filter(
     }
     // Normalised: only what the list understands, never a cursor.
     let query = ListQuery::parse(&form.query)?.without_cursor();
-    query.filter()?;
+    query.filter(&crate::db::schema::reference(&state.db).await?)?;
     list_prefs::save_filter(&state.db, user.user_id, &name, &query.to_query_string()).await?;
     Ok(see_other(&list_url(&query)))
 }
@@ -489,8 +581,10 @@ pub async fn delete_filter(
 /// A column in the chooser.
 #[derive(Debug)]
 pub struct ColumnChoice {
-    key: &'static str,
-    label: &'static str,
+    key: String,
+    /// The key as an id suffix.
+    css: String,
+    label: String,
     shown: bool,
     position: usize,
 }
@@ -510,14 +604,21 @@ pub async fn columns_form(
 ) -> Result<Response, WebError> {
     user.require(Permission::CustomersView)?;
     let tr = Tr(user.lang);
-    let current = user_columns(&state, user.user_id).await?;
-    let mut columns: Vec<ColumnChoice> = COLUMNS
-        .iter()
-        .map(|(key, label)| {
-            let at = current.iter().position(|c| c == key);
+    let reference = crate::db::schema::reference(&state.db).await?;
+    let current = user_columns(&state, user.user_id, &reference, tr).await?;
+    let offered = COLUMNS.iter().map(|(k, _)| (*k).to_owned()).chain(
+        custom_columns(&reference)
+            .into_iter()
+            .map(custom_list::column_key),
+    );
+    let mut columns: Vec<ColumnChoice> = offered
+        .filter_map(|key| column(&key, &reference, tr))
+        .map(|c| {
+            let at = current.iter().position(|s| s.key == c.key);
             ColumnChoice {
-                key,
-                label: tr.t(label),
+                css: c.css(),
+                key: c.key,
+                label: c.label,
                 shown: at.is_some(),
                 position: at.map_or(current.len() + 1, |p| p + 1),
             }
@@ -559,7 +660,9 @@ pub async fn save_columns(
         .map(|(i, (_, v))| (position(v), i, v.as_str()))
         .collect();
     chosen.sort();
-    let columns = clean_columns(chosen.into_iter().map(|(_, _, k)| k));
+    let reference = crate::db::schema::reference(&state.db).await?;
+    let columns = clean_columns(chosen.into_iter().map(|(_, _, k)| k), &reference);
+    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
     list_prefs::set_columns(&state.db, user.user_id, &columns).await?;
     Ok(see_other("/customers"))
 }
@@ -696,11 +799,38 @@ mod tests {
 
     #[test]
     fn columns_are_cleaned_and_keep_the_name() {
+        let none = Reference::default();
         assert_eq!(
-            clean_columns(["tier", "x", "tier", "code"]),
+            clean_columns(["tier", "x", "tier", "code", "cf.vip"], &none),
             ["name", "tier", "code"]
         );
-        assert_eq!(clean_columns(["owner", "name"]), ["owner", "name"]);
+        assert_eq!(clean_columns(["owner", "name"], &none), ["owner", "name"]);
+        let vip = FieldDef {
+            kind: Kind::Customer,
+            key: "vip".into(),
+            label_zh: "会员".into(),
+            label_en: "VIP".into(),
+            field_type: fieldcrm_core::schema::FieldType::Text,
+            list: None,
+            required: false,
+            active: true,
+            position: 1,
+        };
+        let with_vip = Reference::new(Vec::new(), vec![vip.clone()]);
+        assert_eq!(
+            clean_columns(["cf.vip", "cf.nope", "code"], &with_vip),
+            ["name", "cf.vip", "code"]
+        );
+        let retired = Reference::new(
+            Vec::new(),
+            vec![FieldDef {
+                active: false,
+                ..vip
+            }],
+        );
+        assert_eq!(clean_columns(["cf.vip"], &retired), ["name"]);
+        let c = column("cf.vip", &with_vip, Tr(Lang::En)).unwrap();
+        assert_eq!((c.label.as_str(), c.css()), ("VIP", "cf-vip".to_owned()));
         for k in DEFAULT_COLUMNS {
             assert!(COLUMNS.iter().any(|(c, _)| c == k));
         }
@@ -719,6 +849,17 @@ mod tests {
         assert!(!qs.contains("after"), "{qs}");
         assert_eq!(ListQuery::parse(&qs).unwrap(), q.without_cursor());
         assert_eq!(ListQuery::default().to_query_string(), "");
+        // Custom filters ride along; empty ones and unknown parameters do not.
+        let parsed =
+            ListQuery::parse("tier=A&cf.vip=gold&cf.size.min=&x=1&cf.since.from=2026-01-01")
+                .unwrap();
+        assert_eq!(parsed.custom.len(), 4);
+        let qs = parsed.without_cursor().to_query_string();
+        assert_eq!(qs, "tier=A&cf.since.from=2026-01-01&cf.vip=gold");
+        assert_eq!(
+            ListQuery::parse(&qs).unwrap().without_cursor(),
+            parsed.without_cursor()
+        );
     }
 
     #[test]
@@ -741,6 +882,6 @@ mod tests {
             territory: "<script>".into(),
             ..ListQuery::default()
         };
-        assert!(bad.filter().is_err());
+        assert!(bad.filter(&Reference::default()).is_err());
     }
 }

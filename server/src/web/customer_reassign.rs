@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use axum::response::{IntoResponse, Response};
+use fieldcrm_core::schema::Reference;
 use fieldcrm_core::{DocId, TerritoryId, UserId};
 use serde_json::{Value, json};
 
@@ -141,7 +142,7 @@ pub async fn single(
     user.require(Permission::CustomersReassign)?;
     let id = DocId::parse(&id).map_err(|_| WebError::NotFound)?;
     let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
-    let mut filter = ListQuery::default().filter()?;
+    let mut filter = ListQuery::default().filter(&Reference::default())?;
     filter.owner_in = user.owner_restriction(&state.db).await?;
     if customer_list::matching_ids(&state.db, &scope, &filter, &[id])
         .await?
@@ -186,7 +187,7 @@ pub async fn bulk(
     let tr = Tr(user.lang);
     let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
     let list = ListQuery::parse(field(&pairs, "filter"))?.without_cursor();
-    let mut filter = list.filter()?;
+    let mut filter = list.filter(&crate::db::schema::reference(&state.db).await?)?;
     filter.owner_in = user.owner_restriction(&state.db).await?;
     let back = match list.to_query_string() {
         qs if qs.is_empty() => "/customers".to_owned(),
@@ -243,7 +244,7 @@ pub async fn bulk(
                 format!("{} {MAX_BULK}", tr.t("list.too_many")),
             ));
         }
-        let mut unfiltered = ListQuery::default().filter()?;
+        let mut unfiltered = ListQuery::default().filter(&Reference::default())?;
         unfiltered.owner_in = user.owner_restriction(&state.db).await?;
         let mut found = Vec::new();
         for chunk in asked.chunks(500) {

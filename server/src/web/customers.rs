@@ -3,7 +3,7 @@
 //! receive the change. The list is [`super::customer_list`]. Everything stays inside the user's
 //! territory scope; outside it a customer is "not found".
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::custom_fields::{self, CustomInput, Opt, Shown};
 use super::customer_list::scoped_territories;
-use super::history::{self, Via, Who};
+use super::history::{self, HistoryView};
 use super::i18n::{Lang, Tr};
 use super::session::WebUser;
 use super::{Shell, WebError, fmt_ms, is_htmx, render};
@@ -81,24 +81,6 @@ pub struct VisitView {
     rep: String,
     purpose: String,
     outcome: String,
-}
-
-/// A field change, labelled.
-#[derive(Debug)]
-pub struct ChangeView {
-    field: String,
-    old: String,
-    new: String,
-}
-
-/// A history entry, formatted.
-#[derive(Debug)]
-pub struct HistoryView {
-    when: String,
-    who: String,
-    via: String,
-    created: bool,
-    changes: Vec<ChangeView>,
 }
 
 /// What a card tab shows.
@@ -278,7 +260,7 @@ pub async fn card(
         Vec::new()
     };
     let history = if tab == "history" {
-        history_views(&state, tr, &reference, id).await?
+        history::views(&state.db, tr, &reference, Kind::Customer, id).await?
     } else {
         Vec::new()
     };
@@ -308,68 +290,6 @@ pub async fn card(
         reassign,
         receivable: super::payments::customer_figure(&state, &user, id).await?,
     })
-}
-
-async fn history_views(
-    state: &AppState,
-    tr: Tr,
-    reference: &Reference,
-    id: DocId,
-) -> Result<Vec<HistoryView>, WebError> {
-    let english = tr.0 == Lang::En;
-    let field_label = |path: &str| -> String {
-        path.strip_prefix("custom.")
-            .and_then(|k| reference.field(Kind::Customer, k))
-            .map_or_else(|| tr.field(path), |d| d.label(english).to_owned())
-    };
-    let entries = history::load(&state.db, id).await?;
-    let (user_names, device_names) = history::names(&state.db, &entries).await?;
-    let territory_names: HashMap<String, String> = territories::list(&state.db)
-        .await?
-        .into_iter()
-        .map(|t| (t.id.to_string(), t.name))
-        .collect();
-    let name_of = |path: &str, v: String| -> String {
-        if path == "territory" {
-            territory_names.get(&v).cloned().unwrap_or(v)
-        } else if path == "owner" {
-            UserId::parse(&v)
-                .ok()
-                .and_then(|u| user_names.get(&u).cloned())
-                .unwrap_or(v)
-        } else {
-            v
-        }
-    };
-    Ok(entries
-        .into_iter()
-        .map(|e| HistoryView {
-            when: fmt_ms(Some(e.at)),
-            who: match e.who {
-                Who::User(u) => user_names.get(&u).cloned().unwrap_or_default(),
-                Who::Server => tr.t("hist.server").to_owned(),
-            },
-            via: match e.via {
-                Via::Device(d) => format!(
-                    "{} · {}",
-                    tr.t("hist.device"),
-                    device_names.get(&d).cloned().unwrap_or_default()
-                ),
-                Via::Server => tr.t("hist.back_office").to_owned(),
-                Via::Unknown => String::new(),
-            },
-            created: e.created,
-            changes: e
-                .fields
-                .into_iter()
-                .map(|f| ChangeView {
-                    field: field_label(&f.path),
-                    old: name_of(&f.path, f.old),
-                    new: name_of(&f.path, f.new),
-                })
-                .collect(),
-        })
-        .collect())
 }
 
 /// The create/edit form.

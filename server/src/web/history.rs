@@ -2,18 +2,20 @@
 //! author tag of its actor; for the server's own changes, the back-office user from the audit
 //! log or the document's creator), which device (from the sync audit entries naming the change
 //! hash), when, and which fields went from what to what (the typed record hydrated before and
-//! after the change).
+//! after the change). [`views`] formats it for a card (labels, names, the user's language).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use automerge::Automerge;
 use fieldcrm_core::document::{self, Kind};
+use fieldcrm_core::schema::Reference;
 use fieldcrm_core::{DeviceId, DocId, UserId};
 use serde_json::Value;
 
-use super::WebError;
+use super::i18n::{Lang, Tr};
+use super::{WebError, fmt_ms};
 use crate::db::audit::{self, AuditFilter};
-use crate::db::{Db, customers_query, devices, documents, users};
+use crate::db::{Db, customers_query, devices, documents, territories, users};
 
 /// The most changes shown (newest first).
 pub const MAX_ENTRIES: usize = 200;
@@ -236,6 +238,119 @@ pub async fn names(
         }
     }
     Ok((user_names, device_names))
+}
+
+/// A field change, labelled.
+#[derive(Debug)]
+pub struct ChangeView {
+    /// The field's label.
+    pub field: String,
+    /// The value before, for display.
+    pub old: String,
+    /// The value after, for display.
+    pub new: String,
+}
+
+/// A history entry, formatted for a card.
+#[derive(Debug)]
+pub struct HistoryView {
+    /// When.
+    pub when: String,
+    /// Who (a display name, or "the server").
+    pub who: String,
+    /// Via what (a device's name, the back office).
+    pub via: String,
+    /// Whether this is the document's creation.
+    pub created: bool,
+    /// The fields it changed.
+    pub changes: Vec<ChangeView>,
+}
+
+/// The history of document `id` of `kind`, newest first, formatted in `tr`'s language: custom
+/// fields by their labels, territories and users (owner, rep) by their names.
+pub async fn views(
+    db: &Db,
+    tr: Tr,
+    reference: &Reference,
+    kind: Kind,
+    id: DocId,
+) -> Result<Vec<HistoryView>, WebError> {
+    let english = tr.0 == Lang::En;
+    let field_label = |path: &str| -> String {
+        path.strip_prefix("custom.")
+            .and_then(|k| reference.field(kind, k))
+            .map_or_else(|| tr.field(path), |d| d.label(english).to_owned())
+    };
+    let entries = load(db, id).await?;
+    let (mut user_names, device_names) = names(db, &entries).await?;
+    let territory_names: HashMap<String, String> = territories::list(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id.to_string(), t.name))
+        .collect();
+    // Users a change names as owner or rep (not only as author).
+    for e in &entries {
+        for f in e
+            .fields
+            .iter()
+            .filter(|f| matches!(f.path.as_str(), "owner" | "rep"))
+        {
+            for v in [&f.old, &f.new] {
+                if let Ok(u) = UserId::parse(v)
+                    && !user_names.contains_key(&u)
+                    && let Some(user) = users::get(db, u).await?
+                {
+                    user_names.insert(u, user.display_name);
+                }
+            }
+        }
+    }
+    let name_of = |path: &str, v: String| -> String {
+        match path {
+            "territory" => territory_names.get(&v).cloned().unwrap_or(v),
+            "owner" | "rep" => UserId::parse(&v)
+                .ok()
+                .and_then(|u| user_names.get(&u).cloned())
+                .unwrap_or(v),
+            _ => match path
+                .strip_prefix("custom.")
+                .and_then(|k| reference.field(kind, k))
+                .and_then(|d| d.list.as_deref())
+            {
+                Some(list) => reference.label(list, &v, english).to_owned(),
+                None => v,
+            },
+        }
+    };
+    Ok(entries
+        .into_iter()
+        .map(|e| HistoryView {
+            when: fmt_ms(Some(e.at)),
+            who: match e.who {
+                Who::User(u) => user_names.get(&u).cloned().unwrap_or_default(),
+                Who::Server => tr.t("hist.server").to_owned(),
+            },
+            via: match e.via {
+                Via::Device(d) => format!(
+                    "{} · {}",
+                    tr.t("hist.device"),
+                    device_names.get(&d).cloned().unwrap_or_default()
+                ),
+                Via::Server => tr.t("hist.back_office").to_owned(),
+                Via::Unknown => String::new(),
+            },
+            created: e.created,
+            changes: e
+                .fields
+                .into_iter()
+                .map(|f| ChangeView {
+                    field: field_label(&f.path),
+                    old: name_of(&f.path, f.old),
+                    new: name_of(&f.path, f.new),
+                })
+                .collect(),
+        })
+        .collect())
 }
 
 #[cfg(test)]

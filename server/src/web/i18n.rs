@@ -129,6 +129,7 @@ pub const CATALOGUES: &[&[(&str, &str, &str)]] = &[
     super::catalog::MESSAGES,
     super::import::MESSAGES,
     super::customer_list::MESSAGES,
+    super::custom_list::MESSAGES,
     super::orders::MESSAGES,
     super::payments::MESSAGES,
     super::contracts::MESSAGES,

@@ -8,7 +8,8 @@
 //! - [`dashboard`], [`customers`], [`customer_list`] (with [`customer_export`] and
 //!   [`customer_reassign`]), [`history`], [`visits`], [`catalog`], [`orders`], [`payments`],
 //!   [`contracts`], [`service`], [`admin`], [`schema`], [`import`]: the modules
-//!   ([`custom_fields`]: dictionary-bound and custom fields in record forms and cards);
+//!   ([`custom_fields`]: dictionary-bound and custom fields in record forms and cards;
+//!   [`custom_list`]: custom fields as the customer list's columns and filters);
 //! - [`assets`]: vendored JavaScript (htmx) and our own CSS/JS, served from the binary.
 //!
 //! Every response carries the security headers of [`security_headers`]; no inline script.
@@ -19,6 +20,7 @@ pub mod catalog;
 pub mod contracts;
 pub mod csrf;
 pub mod custom_fields;
+pub mod custom_list;
 pub mod customer_export;
 pub mod customer_list;
 pub mod customer_reassign;

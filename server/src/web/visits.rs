@@ -2,12 +2,18 @@
 //! role's data scope — newest first, filtered by rep and date range, paginated; htmx gets only
 //! the table), `GET /visits/{id}` (the visit card: customer, rep, check-in/out with GPS and
 //! accuracy, the check-in's distance from the customer's address, photos, notes, outcome, next
-//! step) and `GET /attachments/{sha256}` (a photo, for a user who may see a visit referencing it).
+//! step, custom fields, history), `GET`/`POST /visits/{id}/custom` (the visit's custom fields,
+//! edited through the document path by a user with `Permission::VisitsEdit`, so the rep's phone
+//! receives the change and it lands in the visit's history) and `GET /attachments/{sha256}` (a
+//! photo, for a user who may see a visit referencing it).
+
+use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::http::header::LOCATION;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use chrono::{Local, NaiveDate, TimeZone};
 use fieldcrm_core::attachment::Sha256Hex;
 use fieldcrm_core::document::Kind;
@@ -15,11 +21,14 @@ use fieldcrm_core::domain::{CheckPoint, Customer, GeoPoint, Visit};
 use fieldcrm_core::{DocId, UserId};
 use serde::{Deserialize, Serialize};
 
+use super::custom_fields::{self, CustomInput, Shown};
+use super::history::{self, HistoryView};
 use super::i18n::{Lang, Tr};
 use super::session::WebUser;
 use super::{Shell, WebError, fmt_ms, is_htmx, render};
 use crate::auth::permissions::Permission;
 use crate::db::customers_query::{self, VisitFilter};
+use crate::db::territories::ScopeTerritories;
 use crate::db::{attachments, documents, schema, territories, users};
 use crate::startup::AppState;
 use crate::sync::write;
@@ -30,6 +39,7 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/visits", get(list))
         .route("/visits/{id}", get(card))
+        .route("/visits/{id}/custom", get(custom_form).post(save_custom))
         .route("/attachments/{sha256}", get(photo))
 }
 
@@ -72,6 +82,10 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("vcard.taken_at", "拍摄于", "Taken"),
     ("vcard.photo", "拜访照片", "Visit photo"),
+    ("vcard.custom", "自定义字段", "Custom fields"),
+    ("vcard.no_custom", "没有自定义字段", "No custom fields"),
+    ("vcard.edit_custom", "编辑自定义字段", "Edit custom fields"),
+    ("vcard.history", "变更历史", "History"),
 ];
 
 /// Rows per page.
@@ -265,6 +279,7 @@ pub struct CardView {
     notes: String,
     next_step: String,
     photos: Vec<PhotoView>,
+    custom: Vec<Shown>,
 }
 
 #[derive(Template)]
@@ -272,7 +287,11 @@ pub struct CardView {
 struct CardPage {
     shell: Shell,
     tr: Tr,
+    id: String,
     v: CardView,
+    /// The user may edit the custom fields (and there are some).
+    can_edit: bool,
+    history: Vec<HistoryView>,
 }
 
 /// `1.23 km` from 1,000 m on, else `850 m`.
@@ -298,14 +317,9 @@ pub async fn card(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     user.require(Permission::VisitsView)?;
-    let id = DocId::parse(&id).map_err(|_| WebError::NotFound)?;
-    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
-    match documents::anchors(&state.db, id).await? {
-        Some((Kind::Visit, territory, _)) if write::anchor_in_scope(&scope, territory) => {}
-        _ => return Err(WebError::NotFound),
-    }
-    let visit: Visit = serde_json::from_value(write::load_record(&state.db, id).await?)
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let id = scoped_visit(&state, &user, &id).await?;
+    let visit = load_visit(&state, id).await?;
+    let reference = schema::reference(&state.db).await?;
     // The customer shares the visit's territory; it may be missing if it was deleted.
     let customer: Option<Customer> = match visit.customer {
         Some(c) => match write::load_record(&state.db, c.into()).await {
@@ -357,12 +371,131 @@ pub async fn card(
                 })
             })
             .collect(),
+        custom: custom_fields::shown(&reference, Kind::Visit, &visit.custom, tr),
     };
     render(&CardPage {
         shell: Shell::new(&user, "visits"),
         tr,
+        id: id.to_string(),
+        can_edit: user.can(Permission::VisitsEdit)
+            && reference.active_fields(Kind::Visit).next().is_some(),
+        history: history::views(&state.db, tr, &reference, Kind::Visit, id).await?,
         v,
     })
+}
+
+/// Parses the id and checks the visit exists inside the user's territory scope (else 404).
+async fn scoped_visit(state: &AppState, user: &WebUser, id: &str) -> Result<DocId, WebError> {
+    let id = DocId::parse(id).map_err(|_| WebError::NotFound)?;
+    let scope: ScopeTerritories =
+        territories::scope_territories(&state.db, user.user_id, user.role).await?;
+    match documents::anchors(&state.db, id).await? {
+        Some((Kind::Visit, territory, _)) if write::anchor_in_scope(&scope, territory) => Ok(id),
+        _ => Err(WebError::NotFound),
+    }
+}
+
+async fn load_visit(state: &AppState, id: DocId) -> Result<Visit, WebError> {
+    serde_json::from_value(write::load_record(&state.db, id).await?)
+        .map_err(|e| WebError::Internal(e.to_string()))
+}
+
+#[derive(Template)]
+#[template(path = "visit_custom_form.html")]
+struct CustomFormPage {
+    shell: Shell,
+    tr: Tr,
+    id: String,
+    customer: String,
+    custom: Vec<CustomInput>,
+    errors: Vec<String>,
+}
+
+/// The custom-fields form of visit `id`, filled from `values` (input name → text).
+async fn custom_page(
+    state: &AppState,
+    user: &WebUser,
+    id: DocId,
+    visit: &Visit,
+    values: &BTreeMap<String, String>,
+    errors: Vec<String>,
+) -> Result<Response, WebError> {
+    let reference = schema::reference(&state.db).await?;
+    let tr = Tr(user.lang);
+    let customer = match visit.customer {
+        Some(c) => match write::load_record(&state.db, c.into()).await {
+            Ok(v) => v["name"].as_str().unwrap_or_default().to_owned(),
+            Err(write::WriteError::NotFound(_)) => String::new(),
+            Err(e) => return Err(e.into()),
+        },
+        None => String::new(),
+    };
+    let failed = !errors.is_empty();
+    let mut response = render(&CustomFormPage {
+        shell: Shell::new(user, "visits"),
+        tr,
+        id: id.to_string(),
+        customer,
+        custom: custom_fields::inputs(&reference, Kind::Visit, values, tr),
+        errors,
+    })?;
+    if failed {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+/// `GET /visits/{id}/custom`: the form of the visit's custom fields.
+pub async fn custom_form(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    user.require(Permission::VisitsEdit)?;
+    let id = scoped_visit(&state, &user, &id).await?;
+    let visit = load_visit(&state, id).await?;
+    let values = custom_fields::form_values(&visit.custom);
+    custom_page(&state, &user, id, &visit, &values, Vec::new()).await
+}
+
+/// `POST /visits/{id}/custom` (`custom.<key>` per active field): checks the values against the
+/// definitions and writes them through the document path as the server on behalf of the user.
+pub async fn save_custom(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<BTreeMap<String, String>>,
+) -> Result<Response, WebError> {
+    user.require(Permission::VisitsEdit)?;
+    let id = scoped_visit(&state, &user, &id).await?;
+    let visit = load_visit(&state, id).await?;
+    let reference = schema::reference(&state.db).await?;
+    let values =
+        match custom_fields::read(&reference, Kind::Visit, &form, &visit.custom, Tr(user.lang)) {
+            Ok(values) => values,
+            Err(errors) => return custom_page(&state, &user, id, &visit, &form, errors).await,
+        };
+    // Only the custom values are applied, to the document as it is inside the write
+    // transaction: the rep's concurrent edits of other fields are kept.
+    let result = write::server_update(
+        &state.db,
+        &state.hub,
+        id,
+        Some(user.user_id),
+        "web.visit.update",
+        move |v| {
+            custom_fields::apply(v, &values);
+            Ok(())
+        },
+    )
+    .await;
+    match result {
+        Ok(_) => Ok((StatusCode::SEE_OTHER, [(LOCATION, format!("/visits/{id}"))]).into_response()),
+        Err(write::WriteError::Invalid(m)) => {
+            custom_page(&state, &user, id, &visit, &form, vec![m]).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `GET /attachments/{sha256}`: a photo, for a user who uploaded it or may see a visit that

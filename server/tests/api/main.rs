@@ -24,6 +24,7 @@ mod browser_service;
 mod catalog;
 mod cli;
 mod contracts;
+mod custom_list;
 mod customer_list;
 mod devices;
 mod documents;

@@ -51,6 +51,7 @@ pub fn permission_key(p: Permission) -> &'static str {
         Permission::CustomersImport => "perm.customers.import",
         Permission::CustomersExport => "perm.customers.export",
         Permission::VisitsView => "perm.visits.view",
+        Permission::VisitsEdit => "perm.visits.edit",
         Permission::AdminUsers => "perm.admin.users",
         Permission::AdminOrg => "perm.admin.org",
         Permission::AdminRoles => "perm.admin.roles",
@@ -523,6 +524,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("perm.customers.import", "导入客户", "Import customers"),
     ("perm.customers.export", "导出客户", "Export customers"),
     ("perm.visits.view", "查看拜访", "View visits"),
+    (
+        "perm.visits.edit",
+        "编辑拜访的自定义字段",
+        "Edit visits' custom fields",
+    ),
     (
         "perm.admin.users",
         "管理用户与设备",
