@@ -22,6 +22,7 @@ use crate::auth::permissions::Permission;
 use crate::db::audit::{self, AuditEntry};
 use crate::db::customer_list::{self, Cursor, Direction};
 use crate::db::territories::{self, ScopeTerritories};
+use crate::db::visibility::Record;
 use crate::startup::AppState;
 use crate::sync::write;
 
@@ -139,17 +140,8 @@ pub async fn single(
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     user.require(Permission::CustomersReassign)?;
-    let id = DocId::parse(&id).map_err(|_| WebError::NotFound)?;
-    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
-    let mut filter = ListQuery::default().filter()?;
-    filter.owner_in = user.owner_restriction(&state.db).await?;
-    if customer_list::matching_ids(&state.db, &scope, &filter, &[id])
-        .await?
-        .is_empty()
-    {
-        return Err(WebError::NotFound);
-    }
-    let target = target(&state, &scope, &pairs).await?;
+    let (id, rs) = super::scope::customer(&state, &user, &id).await?;
+    let target = target(&state, &rs.territories, &pairs).await?;
     if target.is_empty() {
         return Err(WebError::BadRequest("target".into()));
     }
@@ -243,12 +235,16 @@ pub async fn bulk(
                 format!("{} {MAX_BULK}", tr.t("list.too_many")),
             ));
         }
-        let mut unfiltered = ListQuery::default().filter()?;
-        unfiltered.owner_in = user.owner_restriction(&state.db).await?;
-        let mut found = Vec::new();
-        for chunk in asked.chunks(500) {
-            found.extend(customer_list::matching_ids(&state.db, &scope, &unfiltered, chunk).await?);
-        }
+        // Those the user sees, as their cards would ([`super::scope`]).
+        let asked: Vec<String> = asked.iter().map(ToString::to_string).collect();
+        let rs = super::scope::RecordScope::of(&state.db, &user).await?;
+        let mut found = rs
+            .among(&state.db, Record::Customer, &asked)
+            .await?
+            .iter()
+            .map(|id| DocId::parse(id).map_err(|e| WebError::Internal(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        found.sort_unstable();
         found
     };
     if ids.is_empty() {

@@ -31,6 +31,7 @@ pub mod orders;
 pub mod payments;
 pub mod schema;
 pub mod service;
+pub mod scope;
 pub mod session;
 pub mod visits;
 

@@ -10,9 +10,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{Local, NaiveDate, TimeZone};
 use fieldcrm_core::attachment::Sha256Hex;
-use fieldcrm_core::document::Kind;
 use fieldcrm_core::domain::{CheckPoint, Customer, GeoPoint, Visit};
-use fieldcrm_core::{DocId, UserId};
+use fieldcrm_core::UserId;
 use serde::{Deserialize, Serialize};
 
 use super::i18n::{Lang, Tr};
@@ -20,7 +19,7 @@ use super::session::WebUser;
 use super::{Shell, WebError, fmt_ms, is_htmx, render};
 use crate::auth::permissions::Permission;
 use crate::db::customers_query::{self, VisitFilter};
-use crate::db::{attachments, documents, schema, territories, users};
+use crate::db::{attachments, schema, territories, users};
 use crate::startup::AppState;
 use crate::sync::write;
 
@@ -291,19 +290,14 @@ pub fn check_in_distance(visit: &Visit, customer: Option<&Customer>) -> Option<f
     Some(at.distance_m(&home))
 }
 
-/// `GET /visits/{id}`: the visit card (404 outside the user's scope).
+/// `GET /visits/{id}`: the visit card (404 outside the user's scope, [`super::scope::visit`]).
 pub async fn card(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     user.require(Permission::VisitsView)?;
-    let id = DocId::parse(&id).map_err(|_| WebError::NotFound)?;
-    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
-    match documents::anchors(&state.db, id).await? {
-        Some((Kind::Visit, territory, _)) if write::anchor_in_scope(&scope, territory) => {}
-        _ => return Err(WebError::NotFound),
-    }
+    let id = super::scope::visit(&state, &user, &id).await?;
     let visit: Visit = serde_json::from_value(write::load_record(&state.db, id).await?)
         .map_err(|e| WebError::Internal(e.to_string()))?;
     // The customer shares the visit's territory; it may be missing if it was deleted.
@@ -365,8 +359,8 @@ pub async fn card(
     })
 }
 
-/// `GET /attachments/{sha256}`: a photo, for a user who uploaded it or may see a visit that
-/// references it; 404 for anyone else.
+/// `GET /attachments/{sha256}`: a photo, for a user who uploaded it or sees a visit or ticket
+/// that references it ([`super::scope::attachment`]); 404 for anyone else.
 pub async fn photo(
     State(state): State<AppState>,
     user: WebUser,
@@ -374,7 +368,10 @@ pub async fn photo(
 ) -> Result<Response, WebError> {
     user.require(Permission::VisitsView)?;
     let sha = Sha256Hex::parse(&raw).map_err(|_| WebError::NotFound)?;
-    crate::http::attachments::serve(&state, &sha, user.user_id, user.role)
+    if !super::scope::attachment(&state, &user, &sha).await? {
+        return Err(WebError::NotFound);
+    }
+    crate::http::attachments::respond(&state, &sha)
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?
         .ok_or(WebError::NotFound)
