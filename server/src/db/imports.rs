@@ -425,11 +425,7 @@ pub enum CancelRequest {
 
 /// Asks the running job `id` to stop before its next row batch ([`cancel_requested`] tells the
 /// run). A conditional update: only a running job takes it, and the first request is kept.
-pub async fn request_cancel(
-    db: &Db,
-    id: JobId,
-    by: UserId,
-) -> Result<CancelRequest, DbError> {
+pub async fn request_cancel(db: &Db, id: JobId, by: UserId) -> Result<CancelRequest, DbError> {
     let done = sqlx::query(
         "UPDATE import_jobs SET cancel_requested_by = $2, cancel_requested_at = $3 \
          WHERE id = $1 AND status = 'running' AND cancel_requested_at IS NULL",

@@ -26,9 +26,7 @@ use super::session::WebUser;
 use super::{Shell, WebError, fmt_ms, render};
 use crate::auth::permissions::Permission;
 use crate::db::audit::{self, AuditEntry};
-use crate::db::payments::{
-    self, NewPayment, Payment, PaymentError, PaymentFilter, PaymentMethod,
-};
+use crate::db::payments::{self, NewPayment, Payment, PaymentError, PaymentFilter, PaymentMethod};
 use crate::db::{now_ms, territories};
 use crate::startup::AppState;
 

@@ -131,9 +131,7 @@ pub async fn ticket(state: &AppState, user: &WebUser, id: TicketId) -> Result<Ti
         .await?
         .require(&state.db, Record::Ticket, &id.to_string())
         .await?;
-    tickets::get(&state.db, id)
-        .await?
-        .ok_or(WebError::NotFound)
+    tickets::get(&state.db, id).await?.ok_or(WebError::NotFound)
 }
 
 /// The dispatch `id` (projection row) and its ticket, if the user sees the ticket; else 404.
@@ -164,7 +162,11 @@ pub async fn contract(state: &AppState, user: &WebUser, id: &str) -> Result<Cont
 
 /// Whether the user may read a stored file through the back office: they uploaded it, it is a
 /// product image, or a visit or a dispatch's ticket that references it is one they see.
-pub async fn attachment(state: &AppState, user: &WebUser, sha: &Sha256Hex) -> Result<bool, WebError> {
+pub async fn attachment(
+    state: &AppState,
+    user: &WebUser,
+    sha: &Sha256Hex,
+) -> Result<bool, WebError> {
     if attachments::is_uploader(&state.db, sha, user.user_id).await?
         || catalog::is_product_image(&state.db, sha).await?
     {
@@ -176,7 +178,10 @@ pub async fn attachment(state: &AppState, user: &WebUser, sha: &Sha256Hex) -> Re
         return Ok(false);
     }
     let scope = RecordScope::of(&state.db, user).await?;
-    Ok(!scope.among(&state.db, Record::Visit, &visits).await?.is_empty()
+    Ok(!scope
+        .among(&state.db, Record::Visit, &visits)
+        .await?
+        .is_empty()
         || !scope
             .among(&state.db, Record::Ticket, &tickets)
             .await?

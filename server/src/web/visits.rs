@@ -9,9 +9,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{Local, NaiveDate, TimeZone};
+use fieldcrm_core::UserId;
 use fieldcrm_core::attachment::Sha256Hex;
 use fieldcrm_core::domain::{CheckPoint, Customer, GeoPoint, Visit};
-use fieldcrm_core::UserId;
 use serde::{Deserialize, Serialize};
 
 use super::i18n::{Lang, Tr};

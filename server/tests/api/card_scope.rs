@@ -277,14 +277,49 @@ async fn check(app: &TestApp, office: &Browser, inside: &Records, outside: &Reco
 
     // Lists and exports agree with the cards.
     let listed = [
-        ("/customers".to_owned(), "customer", inside.customer.to_string(), outside.customer.to_string()),
-        ("/visits".to_owned(), "visit", inside.visit.to_string(), outside.visit.to_string()),
-        ("/orders".to_owned(), "order", inside.order.to_string(), outside.order.to_string()),
+        (
+            "/customers".to_owned(),
+            "customer",
+            inside.customer.to_string(),
+            outside.customer.to_string(),
+        ),
+        (
+            "/visits".to_owned(),
+            "visit",
+            inside.visit.to_string(),
+            outside.visit.to_string(),
+        ),
+        (
+            "/orders".to_owned(),
+            "order",
+            inside.order.to_string(),
+            outside.order.to_string(),
+        ),
         // A payment's row links its order.
-        ("/payments".to_owned(), "payment", inside.order.to_string(), outside.order.to_string()),
-        ("/contracts".to_owned(), "contract", inside.contract.to_string(), outside.contract.to_string()),
-        ("/service/tickets".to_owned(), "ticket", inside.ticket.to_string(), outside.ticket.to_string()),
-        (format!("/customers/{}?tab=visits", inside.customer), "tab", inside.visit.to_string(), outside.visit.to_string()),
+        (
+            "/payments".to_owned(),
+            "payment",
+            inside.order.to_string(),
+            outside.order.to_string(),
+        ),
+        (
+            "/contracts".to_owned(),
+            "contract",
+            inside.contract.to_string(),
+            outside.contract.to_string(),
+        ),
+        (
+            "/service/tickets".to_owned(),
+            "ticket",
+            inside.ticket.to_string(),
+            outside.ticket.to_string(),
+        ),
+        (
+            format!("/customers/{}?tab=visits", inside.customer),
+            "tab",
+            inside.visit.to_string(),
+            outside.visit.to_string(),
+        ),
     ];
     for (path, what, shown, not_shown) in listed {
         let page = office.get(app, &path).await;
@@ -314,7 +349,10 @@ async fn check(app: &TestApp, office: &Browser, inside: &Records, outside: &Reco
                 ("territory", &shanghai),
             ],
         ),
-        (format!("/customers/{c}/reassign"), vec![("to_owner", &office_id)]),
+        (
+            format!("/customers/{c}/reassign"),
+            vec![("to_owner", &office_id)],
+        ),
         (format!("/orders/{o}/submit"), vec![]),
         (format!("/orders/{o}/confirm"), vec![]),
         (format!("/orders/{o}/complete"), vec![]),
@@ -328,7 +366,10 @@ async fn check(app: &TestApp, office: &Browser, inside: &Records, outside: &Reco
                 ("method", "cash"),
             ],
         ),
-        (format!("/payments/{}/reverse", outside.payment), vec![("reason", "x")]),
+        (
+            format!("/payments/{}/reverse", outside.payment),
+            vec![("reason", "x")],
+        ),
         (
             format!("/contracts/{}", outside.contract),
             vec![
@@ -354,8 +395,14 @@ async fn check(app: &TestApp, office: &Browser, inside: &Records, outside: &Reco
             ),
             vec![],
         ),
-        (format!("/service/tickets/{}/close", outside.ticket), vec![("note", "x")]),
-        (format!("/service/tickets/{}/cancel", outside.ticket), vec![("note", "x")]),
+        (
+            format!("/service/tickets/{}/close", outside.ticket),
+            vec![("note", "x")],
+        ),
+        (
+            format!("/service/tickets/{}/cancel", outside.ticket),
+            vec![("note", "x")],
+        ),
         (
             format!("/service/tickets/{}/dispatch", outside.ticket),
             vec![("engineer", ""), ("date", "2026-03-02"), ("time", "09:00")],
@@ -368,8 +415,14 @@ async fn check(app: &TestApp, office: &Browser, inside: &Records, outside: &Reco
             format!("/service/dispatches/{}/reschedule", outside.dispatch),
             vec![("engineer", ""), ("date", "2026-03-02"), ("time", "10:00")],
         ),
-        (format!("/service/dispatches/{}/cancel", outside.dispatch), vec![("note", "x")]),
-        (format!("/service/dispatches/{}/survey", outside.dispatch), vec![("score", "5")]),
+        (
+            format!("/service/dispatches/{}/cancel", outside.dispatch),
+            vec![("note", "x")],
+        ),
+        (
+            format!("/service/dispatches/{}/survey", outside.dispatch),
+            vec![("score", "5")],
+        ),
     ];
     let ticket_id = outside.ticket.to_string();
     let engineer = app.seed.users["engineer"].to_string();
@@ -425,11 +478,12 @@ async fn check(app: &TestApp, office: &Browser, inside: &Records, outside: &Reco
             ],
         )
         .await;
-    assert_status(&r, StatusCode::UNPROCESSABLE_ENTITY, "contract for outside customer");
-    let code = format!(
-        "C-{}",
-        outside.name.trim_start_matches("客户 ")
+    assert_status(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "contract for outside customer",
     );
+    let code = format!("C-{}", outside.name.trim_start_matches("客户 "));
     let r = office
         .post(
             app,
@@ -437,7 +491,11 @@ async fn check(app: &TestApp, office: &Browser, inside: &Records, outside: &Reco
             &[("customer", &code), ("code_0", "P-A"), ("qty_0", "1")],
         )
         .await;
-    assert_status(&r, StatusCode::UNPROCESSABLE_ENTITY, "order for outside customer");
+    assert_status(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "order for outside customer",
+    );
 
     // Nothing changed.
     let after = write::load_record(&app.db, c).await.unwrap();
@@ -450,10 +508,23 @@ async fn check(app: &TestApp, office: &Browser, inside: &Records, outside: &Reco
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(k.input.title, format!("合同 {}", outside.name.trim_start_matches("客户 ")));
-    assert_eq!(contracts::files(&app.db, outside.contract).await.unwrap().len(), 1);
     assert_eq!(
-        tickets::get(&app.db, outside.ticket).await.unwrap().unwrap().status,
+        k.input.title,
+        format!("合同 {}", outside.name.trim_start_matches("客户 "))
+    );
+    assert_eq!(
+        contracts::files(&app.db, outside.contract)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        tickets::get(&app.db, outside.ticket)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         TicketStatus::Dispatched
     );
     let d = write::load_record(&app.db, outside.dispatch.into())
@@ -466,10 +537,14 @@ async fn check(app: &TestApp, office: &Browser, inside: &Records, outside: &Reco
         .unwrap();
     assert_eq!(assignee, Some(app.seed.users["engineer"]));
     assert_eq!(
-        contracts::list(&app.db, &fieldcrm_server::db::territories::ScopeTerritories::All, &Default::default())
-            .await
-            .unwrap()
-            .1,
+        contracts::list(
+            &app.db,
+            &fieldcrm_server::db::territories::ScopeTerritories::All,
+            &Default::default()
+        )
+        .await
+        .unwrap()
+        .1,
         3,
         "no contract created"
     );

@@ -81,7 +81,10 @@ async fn a_running_import_is_cancelled_between_batches(app: TestApp) {
     let r = post_form(&app, &manager, &format!("/import/{id}/cancel"), &[]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
     let j = job(&app, id).await;
-    assert_eq!((j.status, j.cancel_requested_at), (JobStatus::Running, None));
+    assert_eq!(
+        (j.status, j.cancel_requested_at),
+        (JobStatus::Running, None)
+    );
 
     // The office cancels: the page says it stops after the current batch.
     let r = post_form(&app, &office, &format!("/import/{id}/cancel"), &[]).await;
@@ -179,12 +182,22 @@ async fn a_running_import_is_cancelled_between_batches(app: TestApp) {
         (JobStatus::Cancelled, j.counts, j.finished_at)
     );
     let r = post_form(&app, &office, &format!("/import/{id}/run"), &form).await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "a cancelled import is final");
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "a cancelled import is final"
+    );
 }
 
 async fn a_finished_or_unstarted_import_cannot_be_cancelled(app: TestApp) {
     let office = sign_in(&app, "office").await;
-    let id = upload_ok(&app, &office, "small.csv", "名称,区域\n甲,上海\n".as_bytes()).await;
+    let id = upload_ok(
+        &app,
+        &office,
+        "small.csv",
+        "名称,区域\n甲,上海\n".as_bytes(),
+    )
+    .await;
     // Not started yet.
     let r = post_form(&app, &office, &format!("/import/{id}/cancel"), &[]).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
@@ -243,7 +256,10 @@ async fn a_cancelled_dry_run_may_run_again(app: TestApp) {
     permits.add_permits(4 * ROWS);
     wait_for(&app, id, "cancelled", |j| j.status != JobStatus::Running).await;
     let j = job(&app, id).await;
-    assert_eq!((j.status, j.dry_run, j.counts.done), (JobStatus::Cancelled, true, one));
+    assert_eq!(
+        (j.status, j.dry_run, j.counts.done),
+        (JobStatus::Cancelled, true, one)
+    );
     assert_eq!(documents::count(&app.db, Kind::Customer).await.unwrap(), 0);
     // The mapping may change and the real run start.
     let real = run_to_end(&app, &office, id, "run", &form).await;

@@ -9,10 +9,7 @@ use fieldcrm_core::DocId;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{
-    audit_contract, status_choices, status_key, type_choices,
-    type_key,
-};
+use super::{audit_contract, status_choices, status_key, type_choices, type_key};
 use crate::auth::permissions::Permission;
 use crate::db::DbError;
 use crate::db::contracts::{
@@ -22,8 +19,8 @@ use crate::db::payments::DEFAULT_TERMS_DAYS;
 use crate::db::visibility::Record;
 use crate::startup::AppState;
 use crate::web::i18n::Tr;
-use crate::web::scope;
 use crate::web::orders::{fmt_money, parse_money, status_key as order_status_key, valid_date};
+use crate::web::scope;
 use crate::web::session::WebUser;
 use crate::web::{Shell, WebError, fmt_ms, render};
 
@@ -410,11 +407,7 @@ struct CardPage {
     error: Option<String>,
 }
 
-fn order_views(
-    tr: Tr,
-    rows: &[crate::db::orders::OrderRow],
-    visible: &[String],
-) -> Vec<OrderView> {
+fn order_views(tr: Tr, rows: &[crate::db::orders::OrderRow], visible: &[String]) -> Vec<OrderView> {
     rows.iter()
         .map(|o| OrderView {
             opens: visible.contains(&o.id.to_string()),

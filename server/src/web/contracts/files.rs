@@ -13,15 +13,15 @@ use axum::response::{IntoResponse, Response};
 use fieldcrm_core::attachment::{ContentType, Sha256Hex};
 use serde_json::json;
 
-use super::card::render_card;
 use super::audit_contract;
-use crate::web::scope;
+use super::card::render_card;
 use crate::attachments::BlobStore;
 use crate::auth::permissions::Permission;
 use crate::db::contracts;
 use crate::startup::AppState;
 use crate::web::i18n::Tr;
 use crate::web::import::clean_file_name;
+use crate::web::scope;
 use crate::web::session::WebUser;
 use crate::web::{WebError, is_htmx};
 

@@ -18,7 +18,6 @@ use serde_json::{Value, json};
 
 use super::card::render_card;
 use super::{fmt_qty, load_order, status_key};
-use crate::web::scope;
 use crate::auth::permissions::Permission;
 use crate::db::catalog;
 use crate::startup::AppState;
@@ -26,6 +25,7 @@ use crate::sync::write::{self, WriteError};
 use crate::web::WebError;
 use crate::web::i18n::Tr;
 use crate::web::payments::PaymentForm;
+use crate::web::scope;
 use crate::web::session::WebUser;
 
 /// Tolerance of quantity comparisons (quantities have at most three decimals).

@@ -11,7 +11,6 @@ use fieldcrm_core::domain::{Customer, Order, OrderStatus};
 use fieldcrm_core::{DocId, UserId};
 
 use super::{fmt_bp, fmt_money, fmt_qty, load_order, status_key, user_name};
-use crate::web::scope;
 use crate::auth::permissions::Permission;
 use crate::db::{contracts, orders, payments, projections};
 use crate::startup::AppState;
@@ -19,6 +18,7 @@ use crate::sync::write;
 use crate::web::history::{self, Via, Who};
 use crate::web::i18n::Tr;
 use crate::web::payments::{PaymentForm, PaymentView, method_choices, payment_views};
+use crate::web::scope;
 use crate::web::session::WebUser;
 use crate::web::{Shell, WebError, fmt_ms, render};
 

@@ -22,9 +22,7 @@ use chrono::{Local, NaiveDate, NaiveTime, TimeZone};
 use super::i18n::Tr;
 use super::session::WebUser;
 use super::{Shell, WebError, fmt_ms, render};
-use crate::db::tickets::{
-    self as db_tickets, Priority, TicketStatus, TicketType,
-};
+use crate::db::tickets::{self as db_tickets, Priority, TicketStatus, TicketType};
 use crate::dispatching::ServiceError;
 use crate::startup::AppState;
 
