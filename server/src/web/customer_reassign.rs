@@ -22,7 +22,6 @@ use crate::auth::permissions::Permission;
 use crate::db::audit::{self, AuditEntry};
 use crate::db::customer_list::{self, Cursor, Direction};
 use crate::db::territories::{self, ScopeTerritories};
-use crate::db::visibility::Record;
 use crate::startup::AppState;
 use crate::sync::write;
 
@@ -235,16 +234,14 @@ pub async fn bulk(
                 format!("{} {MAX_BULK}", tr.t("list.too_many")),
             ));
         }
-        // Those the user sees, as their cards would ([`super::scope`]).
-        let asked: Vec<String> = asked.iter().map(ToString::to_string).collect();
-        let rs = super::scope::RecordScope::of(&state.db, &user).await?;
-        let mut found = rs
-            .among(&state.db, Record::Customer, &asked)
-            .await?
-            .iter()
-            .map(|id| DocId::parse(id).map_err(|e| WebError::Internal(e.to_string())))
-            .collect::<Result<Vec<_>, _>>()?;
-        found.sort_unstable();
+        // The ticked rows the list would show (its scope conditions are the cards', see
+        // `db::visibility`).
+        let mut unfiltered = ListQuery::default().filter()?;
+        unfiltered.owner_in = user.owner_restriction(&state.db).await?;
+        let mut found = Vec::new();
+        for chunk in asked.chunks(500) {
+            found.extend(customer_list::matching_ids(&state.db, &scope, &unfiltered, chunk).await?);
+        }
         found
     };
     if ids.is_empty() {

@@ -70,6 +70,19 @@ impl RecordScope {
     }
 }
 
+/// `Ok` if `user` sees the record `id` of kind `record`, else 404.
+async fn require(
+    state: &AppState,
+    user: &WebUser,
+    record: Record,
+    id: impl ToString,
+) -> Result<(), WebError> {
+    RecordScope::of(&state.db, user)
+        .await?
+        .require(&state.db, record, &id.to_string())
+        .await
+}
+
 /// The customer `id` (a path segment) if the user sees it, with the user's scope; else 404.
 pub async fn customer(
     state: &AppState,
@@ -96,30 +109,21 @@ pub async fn sees_customer(state: &AppState, user: &WebUser, id: DocId) -> Resul
 /// The visit `id` if the user sees it (by the rep who made it); else 404.
 pub async fn visit(state: &AppState, user: &WebUser, id: &str) -> Result<DocId, WebError> {
     let id = DocId::parse(id).map_err(|_| WebError::NotFound)?;
-    RecordScope::of(&state.db, user)
-        .await?
-        .require(&state.db, Record::Visit, &id.to_string())
-        .await?;
+    require(state, user, Record::Visit, id).await?;
     Ok(id)
 }
 
 /// The order `id` if the user sees it (by its rep); else 404.
 pub async fn order(state: &AppState, user: &WebUser, id: &str) -> Result<DocId, WebError> {
     let id = DocId::parse(id).map_err(|_| WebError::NotFound)?;
-    RecordScope::of(&state.db, user)
-        .await?
-        .require(&state.db, Record::Order, &id.to_string())
-        .await?;
+    require(state, user, Record::Order, id).await?;
     Ok(id)
 }
 
 /// The payment `id` if the user sees it (by its order); else 404.
 pub async fn payment(state: &AppState, user: &WebUser, id: &str) -> Result<Payment, WebError> {
     let id = PaymentId::parse(id).map_err(|_| WebError::NotFound)?;
-    RecordScope::of(&state.db, user)
-        .await?
-        .require(&state.db, Record::Payment, &id.to_string())
-        .await?;
+    require(state, user, Record::Payment, id).await?;
     payments::get(&state.db, id)
         .await?
         .ok_or(WebError::NotFound)
@@ -127,10 +131,7 @@ pub async fn payment(state: &AppState, user: &WebUser, id: &str) -> Result<Payme
 
 /// The ticket `id` if the user sees it (by its customer); else 404.
 pub async fn ticket(state: &AppState, user: &WebUser, id: TicketId) -> Result<Ticket, WebError> {
-    RecordScope::of(&state.db, user)
-        .await?
-        .require(&state.db, Record::Ticket, &id.to_string())
-        .await?;
+    require(state, user, Record::Ticket, id).await?;
     tickets::get(&state.db, id).await?.ok_or(WebError::NotFound)
 }
 
@@ -151,10 +152,7 @@ pub async fn dispatch(
 /// The contract `id` if the user sees it (by its customer); else 404.
 pub async fn contract(state: &AppState, user: &WebUser, id: &str) -> Result<Contract, WebError> {
     let id = ContractId::parse(id).map_err(|_| WebError::NotFound)?;
-    RecordScope::of(&state.db, user)
-        .await?
-        .require(&state.db, Record::Contract, &id.to_string())
-        .await?;
+    require(state, user, Record::Contract, id).await?;
     contracts::get(&state.db, id)
         .await?
         .ok_or(WebError::NotFound)
