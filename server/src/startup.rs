@@ -34,6 +34,8 @@ pub struct AppState {
     pub hub: crate::sync::Hub,
     /// Failed-login counters.
     pub login_throttle: Arc<LoginThrottle>,
+    /// The gate import runs pass between row batches (always open but in tests).
+    pub import_gate: crate::import::run::BatchGate,
 }
 
 /// A built application: database ready, listener bound, not yet serving.
@@ -76,6 +78,7 @@ impl Application {
             jwt: Arc::new(jwt),
             hub: crate::sync::Hub::new(),
             login_throttle: Arc::new(LoginThrottle::default()),
+            import_gate: crate::import::run::BatchGate::default(),
             settings: Arc::new(settings),
         };
         let router = router(state.clone());

@@ -156,6 +156,37 @@ pub async fn referencing_dispatches(
         .collect()
 }
 
+/// The ids of the visits referencing the file.
+pub async fn referencing_visits(db: &Db, sha: &Sha256Hex) -> Result<Vec<String>, DbError> {
+    let rows = sqlx::query(
+        "SELECT d.id FROM attachment_refs r JOIN documents d ON d.id = r.doc_id \
+         WHERE r.sha256 = $1 AND d.kind = 'visit'",
+    )
+    .bind(sha.as_str())
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get::<String, _>("id")?))
+        .collect()
+}
+
+/// The tickets of the dispatches referencing the file.
+pub async fn referencing_dispatch_tickets(
+    db: &Db,
+    sha: &Sha256Hex,
+) -> Result<Vec<String>, DbError> {
+    let rows = sqlx::query(
+        "SELECT p.ticket_id FROM attachment_refs r JOIN dispatches p ON p.id = r.doc_id \
+         WHERE r.sha256 = $1",
+    )
+    .bind(sha.as_str())
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get::<String, _>("ticket_id")?))
+        .collect()
+}
+
 /// Whether the document references the file.
 pub async fn is_referenced_by(db: &Db, sha: &Sha256Hex, doc: DocId) -> Result<bool, DbError> {
     let row = sqlx::query("SELECT 1 AS one FROM attachment_refs WHERE sha256 = $1 AND doc_id = $2")

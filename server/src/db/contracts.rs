@@ -12,6 +12,7 @@ use super::customers_query::{Bind, Cond};
 use super::local_id::local_id;
 use super::orders::{self, OrderRow, text_match};
 use super::territories::ScopeTerritories;
+use super::visibility::Record;
 use super::{Db, DbError, now_ms};
 
 local_id!(
@@ -319,8 +320,7 @@ pub async fn list(
     filter: &ContractFilter,
 ) -> Result<(Vec<Contract>, i64), DbError> {
     let mut c = Cond::new();
-    c.scope("c.territory_id", scope);
-    c.owners("c.owner_id", filter.owners.as_deref());
+    Record::Contract.restrict(&mut c, scope, filter.owners.as_deref());
     if let Some(q) = &filter.q {
         text_match(&mut c, ["k.number", "k.title"], q);
     }
@@ -384,8 +384,7 @@ pub async fn renewals_due(
     until: &str,
 ) -> Result<Vec<Contract>, DbError> {
     let mut c = Cond::new();
-    c.scope("c.territory_id", scope);
-    c.owners("c.owner_id", owners);
+    Record::Contract.restrict(&mut c, scope, owners);
     c.sql.push("k.status = 'active'".to_owned());
     c.push(|p| format!("k.end_on >= {p}"), Bind::Text(from.to_owned()));
     c.push(|p| format!("k.end_on <= {p}"), Bind::Text(until.to_owned()));
@@ -399,14 +398,16 @@ pub async fn renewals_due(
     rows.iter().map(contract).collect()
 }
 
-/// The customers of `scope` whose code is `code` (a contract form names its customer by code).
+/// The customers of `scope` (and of `owners`, the data scope) whose code is `code` (a contract
+/// or order form names its customer by code).
 pub async fn customers_with_code(
     db: &Db,
     scope: &ScopeTerritories,
+    owners: Option<&[UserId]>,
     code: &str,
 ) -> Result<Vec<DocId>, DbError> {
     let mut c = Cond::new();
-    c.scope("c.territory_id", scope);
+    Record::Customer.restrict(&mut c, scope, owners);
     c.push(|p| format!("c.code = {p}"), Bind::Text(code.to_owned()));
     let rows = c
         .bind(sqlx::query(&format!(

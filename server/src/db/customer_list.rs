@@ -22,6 +22,7 @@ use sqlx::any::AnyRow;
 use super::customers_query::{Bind, Cond, like_pattern};
 use super::schema::{custom_value_expr, custom_value_predicate};
 use super::territories::ScopeTerritories;
+use super::visibility::Record;
 use super::{Backend, Db, DbError};
 
 /// Terms of at least this many characters are looked up in the trigram index.
@@ -295,19 +296,7 @@ fn non_empty(s: &Option<String>) -> Option<&str> {
 /// The WHERE conditions of `filter` inside `scope`.
 fn conditions(backend: Backend, scope: &ScopeTerritories, f: &CustomerFilter) -> Cond {
     let mut c = Cond::new();
-    c.scope("c.territory_id", scope);
-    if let Some(owners) = &f.owner_in {
-        if owners.is_empty() {
-            c.sql.push("1 = 0".to_owned());
-        } else {
-            let mut ps = Vec::with_capacity(owners.len());
-            for o in owners {
-                ps.push(c.next());
-                c.binds.push(Bind::Text(o.to_string()));
-            }
-            c.sql.push(format!("c.owner_id IN ({})", ps.join(", ")));
-        }
-    }
+    Record::Customer.restrict(&mut c, scope, f.owner_in.as_deref());
     let terms = f.query.as_deref().map(search_terms).unwrap_or_default();
     if let Some(tag) = non_empty(&f.tag) {
         // Exact tag: the delimited list contains it. Checked while walking the sort order: tags

@@ -11,6 +11,7 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
 use super::territories::ScopeTerritories;
+use super::visibility::Record;
 use super::{Db, DbError};
 
 pub use super::customer_list::{
@@ -179,8 +180,7 @@ pub async fn visits(
     filter: &VisitFilter,
 ) -> Result<(Vec<VisitRow>, i64), DbError> {
     let mut c = Cond::new();
-    c.scope("v.territory_id", scope);
-    c.owners("v.rep_id", filter.owners.as_deref());
+    Record::Visit.restrict(&mut c, scope, filter.owners.as_deref());
     if let Some(id) = filter.customer {
         c.push(
             |p| format!("v.customer_id = {p}"),
@@ -257,8 +257,7 @@ pub async fn customers_by_territory_tier(
     owners: Option<&[UserId]>,
 ) -> Result<Vec<TerritoryTierCount>, DbError> {
     let mut c = Cond::new();
-    c.scope("c.territory_id", scope);
-    c.owners("c.owner_id", owners);
+    Record::Customer.restrict(&mut c, scope, owners);
     let sql = format!(
         "SELECT t.name AS territory, c.tier AS tier, COUNT(*) AS n \
          FROM customers c LEFT JOIN territories t ON t.id = c.territory_id{} \
@@ -287,8 +286,7 @@ pub async fn visits_since(
     since: i64,
 ) -> Result<i64, DbError> {
     let mut c = Cond::new();
-    c.scope("v.territory_id", scope);
-    c.owners("v.rep_id", owners);
+    Record::Visit.restrict(&mut c, scope, owners);
     c.push(|p| format!("v.check_in_at >= {p}"), Bind::Int(since));
     let sql = format!("SELECT COUNT(*) AS n FROM visits v{}", c.where_clause());
     Ok(c.bind(sqlx::query(&sql))
@@ -315,8 +313,7 @@ pub async fn top_reps(
     limit: i64,
 ) -> Result<Vec<RepCount>, DbError> {
     let mut c = Cond::new();
-    c.scope("v.territory_id", scope);
-    c.owners("v.rep_id", owners);
+    Record::Visit.restrict(&mut c, scope, owners);
     c.push(|p| format!("v.check_in_at >= {p}"), Bind::Int(since));
     let where_clause = c.where_clause();
     let lim = c.next();
@@ -344,8 +341,7 @@ pub async fn visit_reps(
     owners: Option<&[UserId]>,
 ) -> Result<Vec<(String, String)>, DbError> {
     let mut c = Cond::new();
-    c.scope("v.territory_id", scope);
-    c.owners("v.rep_id", owners);
+    Record::Visit.restrict(&mut c, scope, owners);
     let sql = format!(
         "SELECT DISTINCT u.id AS id, u.display_name AS name \
          FROM visits v JOIN users u ON u.id = v.rep_id{} ORDER BY u.display_name",

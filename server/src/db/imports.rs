@@ -50,6 +50,9 @@ pub enum JobStatus {
     Done,
     /// The run failed or was interrupted.
     Failed,
+    /// The run was cancelled by a user: it stopped between two row batches; the rows of the
+    /// batches before stay imported.
+    Cancelled,
 }
 
 impl JobStatus {
@@ -61,6 +64,7 @@ impl JobStatus {
             JobStatus::Checked => "checked",
             JobStatus::Done => "done",
             JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
         }
     }
     fn parse(s: &str) -> Result<JobStatus, DbError> {
@@ -70,6 +74,7 @@ impl JobStatus {
             "checked" => JobStatus::Checked,
             "done" => JobStatus::Done,
             "failed" => JobStatus::Failed,
+            "cancelled" => JobStatus::Cancelled,
             other => return Err(DbError::corrupt("import_jobs", format!("status {other:?}"))),
         })
     }
@@ -131,6 +136,10 @@ pub struct Job {
     pub started_at: Option<i64>,
     /// End of the latest run.
     pub finished_at: Option<i64>,
+    /// Who asked to cancel the latest run, if anyone did.
+    pub cancel_requested_by: Option<UserId>,
+    /// When they asked.
+    pub cancel_requested_at: Option<i64>,
 }
 
 /// What an upload stores.
@@ -160,12 +169,14 @@ pub struct NewJob<'a> {
 
 const COLUMNS: &str = "id, user_id, file_name, file_kind, encoding, file_size, header_row, headers, \
     total_rows, settings, status, dry_run, rows_done, created, updated, skipped, rejected, error, \
-    runner, heartbeat_at, created_at, started_at, finished_at";
+    runner, heartbeat_at, created_at, started_at, finished_at, cancel_requested_by, \
+    cancel_requested_at";
 
 fn job_from_row(r: &AnyRow) -> Result<Job, DbError> {
     let id: String = r.try_get("id")?;
     let user: String = r.try_get("user_id")?;
     let status: String = r.try_get("status")?;
+    let cancel_by: Option<String> = r.try_get("cancel_requested_by")?;
     Ok(Job {
         id: JobId::parse(&id).ok_or_else(|| DbError::corrupt("import_jobs", "id"))?,
         user_id: UserId::parse(&user).map_err(|e| DbError::corrupt("import_jobs", e))?,
@@ -192,6 +203,11 @@ fn job_from_row(r: &AnyRow) -> Result<Job, DbError> {
         created_at: r.try_get("created_at")?,
         started_at: r.try_get("started_at")?,
         finished_at: r.try_get("finished_at")?,
+        cancel_requested_by: cancel_by
+            .map(|u| UserId::parse(&u))
+            .transpose()
+            .map_err(|e| DbError::corrupt("import_jobs", e))?,
+        cancel_requested_at: r.try_get("cancel_requested_at")?,
     })
 }
 
@@ -264,8 +280,10 @@ pub async fn list(db: &Db, user: Option<UserId>, limit: i64) -> Result<Vec<Job>,
     rows.iter().map(job_from_row).collect()
 }
 
-/// The SQL condition of jobs whose settings may change and which may start a run.
-const STARTABLE: &str = "(status IN ('draft', 'checked') OR (status = 'failed' AND dry_run = 1))";
+/// The SQL condition of jobs whose settings may change and which may start a run: a failed or
+/// cancelled *dry* run may run again; a real run that ended is final.
+const STARTABLE: &str =
+    "(status IN ('draft', 'checked') OR (status IN ('failed', 'cancelled') AND dry_run = 1))";
 
 /// Saves the settings of a job that is not running or finished; `false` if it is.
 pub async fn save_settings(db: &Db, id: JobId, settings: &str) -> Result<bool, DbError> {
@@ -287,7 +305,8 @@ pub async fn start_run(db: &Db, id: JobId, dry_run: bool, runner: &str) -> Resul
     let done = sqlx::query(&format!(
         "UPDATE import_jobs SET status = 'running', dry_run = $2, rows_done = 0, created = 0, \
          updated = 0, skipped = 0, rejected = 0, error = '', runner = $3, heartbeat_at = $4, \
-         started_at = $4, finished_at = NULL WHERE id = $1 AND {STARTABLE}"
+         started_at = $4, finished_at = NULL, cancel_requested_by = NULL, \
+         cancel_requested_at = NULL WHERE id = $1 AND {STARTABLE}"
     ))
     .bind(id.to_string())
     .bind(i64::from(dry_run))
@@ -356,8 +375,8 @@ pub async fn progress(
     Ok(())
 }
 
-/// Ends a run: `checked` after a dry run, `done` after a real one, or `failed` with `error`.
-/// A finished real run (done or failed) drops the uploaded file.
+/// Ends a run: `checked` after a dry run, `done` after a real one, `cancelled`, or `failed` with
+/// `error`. A finished real run (done, cancelled or failed) drops the uploaded file.
 pub async fn finish(
     db: &Db,
     id: JobId,
@@ -391,6 +410,51 @@ pub async fn finish(
         .await?;
     }
     Ok(())
+}
+
+/// What a cancel request found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CancelRequest {
+    /// The job is running: it stops before its next row batch.
+    Requested,
+    /// Someone asked already; the run has not reached its next batch yet.
+    AlreadyRequested,
+    /// The job is not running (never ran, or its run ended): nothing to cancel.
+    NotRunning(JobStatus),
+}
+
+/// Asks the running job `id` to stop before its next row batch ([`cancel_requested`] tells the
+/// run). A conditional update: only a running job takes it, and the first request is kept.
+pub async fn request_cancel(db: &Db, id: JobId, by: UserId) -> Result<CancelRequest, DbError> {
+    let done = sqlx::query(
+        "UPDATE import_jobs SET cancel_requested_by = $2, cancel_requested_at = $3 \
+         WHERE id = $1 AND status = 'running' AND cancel_requested_at IS NULL",
+    )
+    .bind(id.to_string())
+    .bind(by.to_string())
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(CancelRequest::Requested);
+    }
+    let job = get(db, id)
+        .await?
+        .ok_or_else(|| DbError::NotFound(format!("import job {id}")))?;
+    Ok(match job.status {
+        JobStatus::Running => CancelRequest::AlreadyRequested,
+        other => CancelRequest::NotRunning(other),
+    })
+}
+
+/// Whether someone asked the job's run to stop.
+pub async fn cancel_requested(db: &Db, id: JobId) -> Result<bool, DbError> {
+    let at: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT cancel_requested_at FROM import_jobs WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(at.flatten().is_some())
 }
 
 /// The rejected rows of a job's latest run, by row number (at most `limit`).
@@ -606,6 +670,45 @@ mod tests {
         assert!(file_data(&db, id).await.unwrap().is_empty());
         assert_eq!(list(&db, Some(user), 10).await.unwrap().len(), 1);
         assert_eq!(list(&db, None, 10).await.unwrap()[0].id, id);
+    }
+
+    #[tokio::test]
+    async fn only_a_running_job_takes_a_cancel_request() {
+        let db = memory_db().await;
+        let (id, user) = job(&db, "u").await;
+        assert_eq!(
+            request_cancel(&db, id, user).await.unwrap(),
+            CancelRequest::NotRunning(JobStatus::Draft)
+        );
+        assert!(!cancel_requested(&db, id).await.unwrap());
+        assert!(start_run(&db, id, true, "me").await.unwrap());
+        assert_eq!(
+            request_cancel(&db, id, user).await.unwrap(),
+            CancelRequest::Requested
+        );
+        assert_eq!(
+            request_cancel(&db, id, user).await.unwrap(),
+            CancelRequest::AlreadyRequested
+        );
+        assert!(cancel_requested(&db, id).await.unwrap());
+        let j = get(&db, id).await.unwrap().unwrap();
+        assert_eq!(j.cancel_requested_by, Some(user));
+        finish(&db, id, JobStatus::Cancelled, "", false)
+            .await
+            .unwrap();
+        assert_eq!(
+            request_cancel(&db, id, user).await.unwrap(),
+            CancelRequest::NotRunning(JobStatus::Cancelled)
+        );
+        // A cancelled dry run may run again, with the request cleared; a cancelled real run is
+        // final.
+        assert!(start_run(&db, id, false, "me").await.unwrap());
+        assert!(!cancel_requested(&db, id).await.unwrap());
+        finish(&db, id, JobStatus::Cancelled, "", true)
+            .await
+            .unwrap();
+        assert!(!start_run(&db, id, true, "me").await.unwrap());
+        assert!(!save_settings(&db, id, "{}").await.unwrap());
     }
 
     #[tokio::test]

@@ -29,6 +29,7 @@ pub mod tickets;
 pub mod tokens;
 pub mod tree;
 pub mod users;
+pub mod visibility;
 pub mod web_sessions;
 
 use std::path::Path;

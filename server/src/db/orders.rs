@@ -9,6 +9,7 @@ use sqlx::any::AnyRow;
 
 use super::customers_query::{Bind, Cond, like_pattern};
 use super::territories::ScopeTerritories;
+use super::visibility::Record;
 use super::{Db, DbError};
 
 /// Σ of the payments of each order that still count (not reversed), as a joinable subquery.
@@ -138,8 +139,7 @@ pub(crate) fn text_match(c: &mut Cond, columns: [&str; 2], text: &str) {
 /// The conditions of `filter` inside `scope`, on `orders o` joined to `customers c`.
 fn conditions(scope: &ScopeTerritories, filter: &OrderFilter) -> Cond {
     let mut c = Cond::new();
-    c.scope("o.territory_id", scope);
-    c.owners("o.rep_id", filter.owners.as_deref());
+    Record::Order.restrict(&mut c, scope, filter.owners.as_deref());
     if let Some(s) = &filter.status {
         c.push(|p| format!("o.status = {p}"), Bind::Text(s.clone()));
     }
@@ -216,8 +216,7 @@ pub async fn reps(
     owners: Option<&[UserId]>,
 ) -> Result<Vec<(String, String)>, DbError> {
     let mut c = Cond::new();
-    c.scope("o.territory_id", scope);
-    c.owners("o.rep_id", owners);
+    Record::Order.restrict(&mut c, scope, owners);
     let sql = format!(
         "SELECT DISTINCT u.id AS id, u.display_name AS name \
          FROM orders o JOIN users u ON u.id = o.rep_id{} ORDER BY u.display_name",

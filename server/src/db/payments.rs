@@ -16,6 +16,7 @@ use super::customers_query::{Bind, Cond};
 use super::local_id::local_id;
 use super::orders::{PAID_SUBQUERY, text_match};
 use super::territories::ScopeTerritories;
+use super::visibility::Record;
 use super::{Db, DbError, now_ms};
 
 local_id!(
@@ -339,8 +340,7 @@ pub async fn list(
     filter: &PaymentFilter,
 ) -> Result<PaymentPage, DbError> {
     let mut c = Cond::new();
-    c.scope("o.territory_id", scope);
-    c.owners("o.rep_id", filter.owners.as_deref());
+    Record::Payment.restrict(&mut c, scope, filter.owners.as_deref());
     if let Some(from) = &filter.from {
         c.push(|p| format!("p.paid_on >= {p}"), Bind::Text(from.clone()));
     }
@@ -414,8 +414,7 @@ pub async fn receivables_by_customer(
     owners: Option<&[UserId]>,
 ) -> Result<Vec<CustomerReceivable>, DbError> {
     let mut c = Cond::new();
-    c.scope("o.territory_id", scope);
-    c.owners("o.rep_id", owners);
+    Record::Order.restrict(&mut c, scope, owners);
     c.sql.push(OPEN.to_owned());
     let sql = format!(
         "SELECT o.customer_id, c.name AS name, c.code AS code, COUNT(*) AS orders, \
@@ -502,8 +501,7 @@ pub async fn overdue(
     now: i64,
 ) -> Result<Vec<OverdueRow>, DbError> {
     let mut c = Cond::new();
-    c.scope("o.territory_id", scope);
-    c.owners("o.rep_id", owners);
+    Record::Order.restrict(&mut c, scope, owners);
     c.sql
         .push("o.status IN ('shipped', 'completed')".to_owned());
     let where_clause = c.where_clause();

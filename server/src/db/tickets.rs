@@ -14,6 +14,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::customers_query::{Bind, Cond};
 use super::territories::ScopeTerritories;
+use super::visibility::Record;
 use super::{Db, DbError};
 
 /// The number series of tickets.
@@ -426,8 +427,7 @@ pub struct TicketFilter {
 
 fn conditions(scope: &ScopeTerritories, f: &TicketFilter) -> Cond {
     let mut c = Cond::new();
-    c.scope("c.territory_id", scope);
-    c.owners("c.owner_id", f.owners.as_deref());
+    Record::Ticket.restrict(&mut c, scope, f.owners.as_deref());
     if let Some(s) = f.status {
         c.push(
             |p| format!("({EFFECTIVE_STATUS}) = {p}"),
@@ -517,8 +517,7 @@ pub async fn unassigned(
     limit: i64,
 ) -> Result<Vec<Ticket>, DbError> {
     let mut c = Cond::new();
-    c.scope("c.territory_id", scope);
-    c.owners("c.owner_id", owners);
+    Record::Ticket.restrict(&mut c, scope, owners);
     c.sql.push(format!("({EFFECTIVE_STATUS}) = 'open'"));
     let lim = c.next();
     c.binds.push(Bind::Int(limit.clamp(1, 1_000)));
@@ -665,8 +664,7 @@ pub async fn stat_tickets(
     to: i64,
 ) -> Result<Vec<StatTicket>, DbError> {
     let mut c = Cond::new();
-    c.scope("c.territory_id", scope);
-    c.owners("c.owner_id", owners);
+    Record::Ticket.restrict(&mut c, scope, owners);
     c.push(|p| format!("t.created_at >= {p}"), Bind::Int(from));
     c.push(|p| format!("t.created_at < {p}"), Bind::Int(to));
     let sql = format!(
@@ -714,8 +712,7 @@ pub async fn survey_scores(
     to: i64,
 ) -> Result<Vec<SurveyScore>, DbError> {
     let mut c = Cond::new();
-    c.scope("c.territory_id", scope);
-    c.owners("c.owner_id", owners);
+    Record::Ticket.restrict(&mut c, scope, owners);
     c.push(|p| format!("t.created_at >= {p}"), Bind::Int(from));
     c.push(|p| format!("t.created_at < {p}"), Bind::Int(to));
     c.sql.push("d.survey_score IS NOT NULL".to_owned());

@@ -189,20 +189,26 @@ pub async fn may_read(db: &Db, sha: &Sha256Hex, user: UserId, role: Role) -> Res
         .any(|t| anchor_in_scope(&scope, t)))
 }
 
-/// The file as a response, if `user` may read it and it is stored: the stored content type,
-/// `nosniff`, inline, immutable (private) caching. Shared with the back office.
+/// The file as a response, if `user` may read it ([`may_read`]) and it is stored.
 pub async fn serve(
     state: &AppState,
     sha: &Sha256Hex,
     user: UserId,
     role: Role,
 ) -> Result<Option<Response>, ApiError> {
-    let Some(meta) = attachments::get(&state.db, sha).await? else {
-        return Ok(None);
-    };
     if !may_read(&state.db, sha, user, role).await? {
         return Ok(None);
     }
+    respond(state, sha).await
+}
+
+/// The stored file as a response, for a caller that checked the reader may see it: the stored
+/// content type, `nosniff`, inline, immutable (private) caching. Shared with the back office,
+/// which checks with its data scope (`web::scope::attachment`).
+pub async fn respond(state: &AppState, sha: &Sha256Hex) -> Result<Option<Response>, ApiError> {
+    let Some(meta) = attachments::get(&state.db, sha).await? else {
+        return Ok(None);
+    };
     let Some(bytes) = blob_store(state).read(sha).await.map_err(io_error)? else {
         tracing::error!(sha = %sha, "attachment metadata without its file");
         return Ok(None);

@@ -123,7 +123,10 @@ async fn timed_run(
     anyhow::ensure!(imports::start_run(db, id, dry_run, super::runner_id()).await?);
     let ctx = Context::load(db, user, settings).await?;
     let t = Instant::now();
-    let counts = run::run_rows(db, hub, id, user, &ctx, &sheet.rows, dry_run).await?;
+    let gate = run::BatchGate::default();
+    let counts = run::run_rows(db, hub, id, user, &ctx, &sheet.rows, dry_run, &gate)
+        .await?
+        .counts;
     let run_s = t.elapsed().as_secs_f64();
     let status = if dry_run {
         imports::JobStatus::Checked

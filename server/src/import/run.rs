@@ -7,12 +7,18 @@
 //!
 //! Rows within the file behave as if imported one by one: a later row with the key of an earlier
 //! one matches the customer that row created or updated (updated or skipped by the rule).
+//!
+//! Before each batch the run checks whether a user asked to cancel it
+//! ([`imports::cancel_requested`]); if so it stops there and the job ends `cancelled`, with the
+//! batches already written kept. A [`BatchGate`] lets tests hold a run at a batch boundary.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use fieldcrm_core::domain::customer::Customer;
 use fieldcrm_core::{DocId, Role, TerritoryId, UserId};
 use serde_json::json;
+use tokio::sync::Semaphore;
 
 use super::mapping::{self, ImportSettings, Lookups, MatchBy, OnMatch, Patch, Problem, RowPlan};
 use super::sheet::{self, SheetRow};
@@ -25,6 +31,45 @@ use crate::sync::write::{self, NewDoc, WriteError};
 
 /// Rows per batch (one create and one update transaction each).
 pub const BATCH: usize = 500;
+
+/// A gate every run passes before each batch. Open (the default, and always outside tests) it
+/// never waits. Closed ([`BatchGate::close`]) each batch of every run of the application takes
+/// one permit of the returned semaphore first, so a test can stop a run at a known batch
+/// boundary, act (cancel it), then let it go on — without depending on timing.
+#[derive(Clone, Debug, Default)]
+pub struct BatchGate(Arc<Mutex<Option<Arc<Semaphore>>>>);
+
+impl BatchGate {
+    /// Closes the gate: from now on each batch waits for a permit of the returned semaphore
+    /// (it has none yet; `add_permits` lets batches through).
+    pub fn close(&self) -> Arc<Semaphore> {
+        let permits = Arc::new(Semaphore::new(0));
+        if let Ok(mut g) = self.0.lock() {
+            *g = Some(permits.clone());
+        }
+        permits
+    }
+
+    /// Waits for a permit if the gate is closed.
+    async fn pass(&self) {
+        // The lock is released before waiting.
+        let permits = self.0.lock().ok().and_then(|g| g.clone());
+        if let Some(permits) = permits
+            && let Ok(p) = permits.acquire().await
+        {
+            p.forget();
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunEnd {
+    /// The counts of the rows processed.
+    pub counts: Counts,
+    /// Whether it stopped early because a user cancelled it.
+    pub cancelled: bool,
+}
 
 /// Errors that stop a run (row problems are not errors: they reject the row).
 #[derive(Debug, thiserror::Error)]
@@ -512,7 +557,9 @@ fn count(c: &mut Counts, d: &Decided) {
     }
 }
 
-/// Runs an import over `rows`, recording progress and rejected rows after every batch.
+/// Runs an import over `rows`, recording progress and rejected rows after every batch; stops
+/// before a batch when the job was asked to cancel.
+#[expect(clippy::too_many_arguments, reason = "the run's inputs, each used")]
 pub async fn run_rows(
     db: &Db,
     hub: &Hub,
@@ -521,10 +568,18 @@ pub async fn run_rows(
     ctx: &Context,
     rows: &[SheetRow],
     dry_run: bool,
-) -> Result<Counts, RunError> {
+    gate: &BatchGate,
+) -> Result<RunEnd, RunError> {
     let mut dedupe = Dedupe::default();
     let mut counts = Counts::default();
     for chunk in rows.chunks(BATCH) {
+        gate.pass().await;
+        if imports::cancel_requested(db, job).await? {
+            return Ok(RunEnd {
+                counts,
+                cancelled: true,
+            });
+        }
         let (mut decided, pending) = decide(db, ctx, &mut dedupe, chunk).await?;
         execute(
             db,
@@ -550,7 +605,10 @@ pub async fn run_rows(
         }
         imports::progress(db, job, &rejects, &counts).await?;
     }
-    Ok(counts)
+    Ok(RunEnd {
+        counts,
+        cancelled: false,
+    })
 }
 
 /// Reads a job's stored file into rows (on a blocking thread).
@@ -571,25 +629,34 @@ pub fn parse_settings(text: &str, width: usize) -> Result<ImportSettings, RunErr
 }
 
 /// A whole run of a job that [`imports::start_run`] marked running: reads the file, imports,
-/// finishes the job (checked, done or failed) and audits it.
-pub async fn run_job(db: Db, hub: Hub, job: imports::Job, user: RunUser, dry_run: bool) {
+/// finishes the job (checked, done, cancelled or failed) and audits it.
+pub async fn run_job(
+    db: Db,
+    hub: Hub,
+    job: imports::Job,
+    user: RunUser,
+    dry_run: bool,
+    gate: BatchGate,
+) {
     let started = std::time::Instant::now();
     let result = async {
         let sheet = load_rows(&db, job.id).await?;
         let settings = parse_settings(&job.settings, sheet.headers.len())?;
         let ctx = Context::load(&db, user, settings).await?;
-        run_rows(&db, &hub, job.id, user, &ctx, &sheet.rows, dry_run).await
+        run_rows(&db, &hub, job.id, user, &ctx, &sheet.rows, dry_run, &gate).await
     }
     .await;
     let (status, error, counts) = match result {
-        Ok(c) => (
-            if dry_run {
+        Ok(end) => (
+            if end.cancelled {
+                JobStatus::Cancelled
+            } else if dry_run {
                 JobStatus::Checked
             } else {
                 JobStatus::Done
             },
             String::new(),
-            Some(c),
+            Some(end.counts),
         ),
         Err(e) => {
             tracing::error!(job = %job.id, error = %e, "import failed");

@@ -140,17 +140,8 @@ pub async fn single(
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     user.require(Permission::CustomersReassign)?;
-    let id = DocId::parse(&id).map_err(|_| WebError::NotFound)?;
-    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
-    let mut filter = ListQuery::default().filter(&Reference::default())?;
-    filter.owner_in = user.owner_restriction(&state.db).await?;
-    if customer_list::matching_ids(&state.db, &scope, &filter, &[id])
-        .await?
-        .is_empty()
-    {
-        return Err(WebError::NotFound);
-    }
-    let target = target(&state, &scope, &pairs).await?;
+    let (id, rs) = super::scope::customer(&state, &user, &id).await?;
+    let target = target(&state, &rs.territories, &pairs).await?;
     if target.is_empty() {
         return Err(WebError::BadRequest("target".into()));
     }
@@ -244,6 +235,8 @@ pub async fn bulk(
                 format!("{} {MAX_BULK}", tr.t("list.too_many")),
             ));
         }
+        // The ticked rows the list would show (its scope conditions are the cards', see
+        // `db::visibility`).
         let mut unfiltered = ListQuery::default().filter(&Reference::default())?;
         unfiltered.owner_in = user.owner_restriction(&state.db).await?;
         let mut found = Vec::new();

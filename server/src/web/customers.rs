@@ -1,7 +1,8 @@
 //! Customers: the card (details, contacts, visits, history tabs) and create/edit through the
 //! document write path (`write::server_create` / `write::server_update`), so synced devices
 //! receive the change. The list is [`super::customer_list`]. Everything stays inside the user's
-//! territory scope; outside it a customer is "not found".
+//! territory scope and the data scope of their role ([`super::scope::customer`]); outside them a
+//! customer is "not found".
 
 use std::collections::BTreeMap;
 
@@ -27,7 +28,7 @@ use crate::auth::permissions::Permission;
 use crate::db::audit::{self, AuditEntry};
 use crate::db::customers_query::{self, VisitFilter};
 use crate::db::territories::{self, ScopeTerritories, Territory};
-use crate::db::{documents, schema, users};
+use crate::db::{schema, users};
 use crate::startup::AppState;
 use crate::sync::write;
 
@@ -127,22 +128,6 @@ pub struct CardQuery {
     tab: String,
 }
 
-/// Parses the id and checks the customer exists and is inside the user's scope (else 404).
-async fn scoped_customer(
-    state: &AppState,
-    user: &WebUser,
-    id: &str,
-) -> Result<(DocId, ScopeTerritories), WebError> {
-    let id = DocId::parse(id).map_err(|_| WebError::NotFound)?;
-    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
-    match documents::anchors(&state.db, id).await? {
-        Some((Kind::Customer, territory, _)) if write::anchor_in_scope(&scope, territory) => {
-            Ok((id, scope))
-        }
-        _ => Err(WebError::NotFound),
-    }
-}
-
 async fn load_customer(state: &AppState, id: DocId) -> Result<Customer, WebError> {
     let value = write::load_record(&state.db, id).await?;
     serde_json::from_value(value).map_err(|e| WebError::Internal(e.to_string()))
@@ -166,7 +151,8 @@ pub async fn card(
     Query(q): Query<CardQuery>,
 ) -> Result<Response, WebError> {
     user.require(Permission::CustomersView)?;
-    let (id, scope) = scoped_customer(&state, &user, &id).await?;
+    let (id, rs) = super::scope::customer(&state, &user, &id).await?;
+    let scope = &rs.territories;
     let tr = Tr(user.lang);
     let c = load_customer(&state, id).await?;
     let reference = schema::reference(&state.db).await?;
@@ -235,9 +221,11 @@ pub async fn card(
     let visits = if tab == "visits" {
         customers_query::visits(
             &state.db,
-            &scope,
+            scope,
             &VisitFilter {
                 customer: Some(id),
+                // The visits the user sees (by rep), as in the visit list: each one opens.
+                owners: rs.owners.clone(),
                 limit: 200,
                 ..VisitFilter::default()
             },
@@ -275,7 +263,7 @@ pub async fn card(
     }
     let reassign = if user.can(Permission::CustomersReassign) {
         Some(ReassignChoices {
-            territories: scoped_territories(&state, &scope).await?,
+            territories: scoped_territories(&state, scope).await?,
             owners: super::customer_list::possible_owners(&state).await?,
             territory: c.territory.map(|t| t.to_string()).unwrap_or_default(),
             owner: c.owner.map(|o| o.to_string()).unwrap_or_default(),
@@ -475,7 +463,8 @@ pub async fn edit_form(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     user.require(Permission::CustomersEdit)?;
-    let (id, scope) = scoped_customer(&state, &user, &id).await?;
+    let (id, rs) = super::scope::customer(&state, &user, &id).await?;
+    let scope = rs.territories;
     let c = load_customer(&state, id).await?;
     let reference = schema::reference(&state.db).await?;
     render(&FormPage::new(
@@ -624,7 +613,8 @@ pub async fn update(
     axum::Form(form): axum::Form<CustomerForm>,
 ) -> Result<Response, WebError> {
     user.require(Permission::CustomersEdit)?;
-    let (id, scope) = scoped_customer(&state, &user, &id).await?;
+    let (id, rs) = super::scope::customer(&state, &user, &id).await?;
+    let scope = rs.territories;
     let current = write::load_record(&state.db, id).await?;
     let reference = schema::reference(&state.db).await?;
     let (territory, _, custom) = match check(Tr(user.lang), &reference, &form, &scope, &current) {

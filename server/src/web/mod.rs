@@ -3,6 +3,8 @@
 //!
 //! - [`session`]: sign-in, sign-out, the session cookie and the [`session::WebUser`] every page
 //!   gets; routes other than `/login` and `/assets` go through [`session::require_session`];
+//! - [`scope`]: which record a user may open (territories and the role's data scope), one check
+//!   per record kind that every route taking a record's id goes through;
 //! - [`csrf`]: the CSRF check of every state-changing request;
 //! - [`i18n`]: the message catalogue (zh-CN, English) and the language cookie;
 //! - [`dashboard`], [`customers`], [`customer_list`] (with [`customer_export`] and
@@ -32,6 +34,7 @@ pub mod import;
 pub mod orders;
 pub mod payments;
 pub mod schema;
+pub mod scope;
 pub mod service;
 pub mod session;
 pub mod visits;

@@ -20,14 +20,13 @@ use serde::{Deserialize, Serialize};
 
 use super::i18n::Tr;
 use super::orders::card::render_card;
-use super::orders::{fmt_money, parse_money, scoped_order, status_key, valid_date};
+use super::orders::{fmt_money, parse_money, status_key, valid_date};
+use super::scope;
 use super::session::WebUser;
 use super::{Shell, WebError, fmt_ms, render};
 use crate::auth::permissions::Permission;
 use crate::db::audit::{self, AuditEntry};
-use crate::db::payments::{
-    self, NewPayment, Payment, PaymentError, PaymentFilter, PaymentId, PaymentMethod,
-};
+use crate::db::payments::{self, NewPayment, Payment, PaymentError, PaymentFilter, PaymentMethod};
 use crate::db::{now_ms, territories};
 use crate::startup::AppState;
 
@@ -241,7 +240,7 @@ pub async fn record(
     axum::Form(form): axum::Form<PaymentForm>,
 ) -> Result<Response, WebError> {
     user.require(Permission::PaymentsEdit)?;
-    let id = scoped_order(&state, &user, &id).await?;
+    let id = scope::order(&state, &user, &id).await?;
     let tr = Tr(user.lang);
     let refuse = |m: String, form: PaymentForm| {
         let state = state.clone();
@@ -308,11 +307,8 @@ pub async fn reverse(
     axum::Form(form): axum::Form<ReverseForm>,
 ) -> Result<Response, WebError> {
     user.require(Permission::PaymentsEdit)?;
-    let pid = PaymentId::parse(&id).map_err(|_| WebError::NotFound)?;
-    let Some(p) = payments::get(&state.db, pid).await? else {
-        return Err(WebError::NotFound);
-    };
-    let order = scoped_order(&state, &user, &p.order_id.to_string()).await?;
+    let p = scope::payment(&state, &user, &id).await?;
+    let (pid, order) = (p.id, p.order_id);
     let reason: String = form.reason.trim().chars().take(500).collect();
     if let Some(done) = payments::reverse(&state.db, pid, user.user_id, &reason).await? {
         audit_payment(&state, &user, "web.payment.reverse", &done).await;

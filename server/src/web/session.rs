@@ -86,7 +86,8 @@ impl WebUser {
     }
 
     /// The owners whose records the user sees ([`departments::owner_restriction`]): `None` =
-    /// every owner inside the territory scope.
+    /// every owner inside the territory scope. Lists filter by it; a route that takes a record's
+    /// id checks it (with the territories) through [`super::scope`], never by hand.
     pub async fn owner_restriction(
         &self,
         db: &crate::db::Db,

@@ -28,8 +28,7 @@ use super::session::WebUser;
 use super::{Shell, WebError, fmt_ms, is_htmx, render};
 use crate::auth::permissions::Permission;
 use crate::db::customers_query::{self, VisitFilter};
-use crate::db::territories::ScopeTerritories;
-use crate::db::{attachments, documents, schema, territories, users};
+use crate::db::{attachments, schema, territories, users};
 use crate::startup::AppState;
 use crate::sync::write;
 
@@ -317,7 +316,7 @@ pub async fn card(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     user.require(Permission::VisitsView)?;
-    let id = scoped_visit(&state, &user, &id).await?;
+    let id = super::scope::visit(&state, &user, &id).await?;
     let visit = load_visit(&state, id).await?;
     let reference = schema::reference(&state.db).await?;
     // The customer shares the visit's territory; it may be missing if it was deleted.
@@ -384,17 +383,6 @@ pub async fn card(
     })
 }
 
-/// Parses the id and checks the visit exists inside the user's territory scope (else 404).
-async fn scoped_visit(state: &AppState, user: &WebUser, id: &str) -> Result<DocId, WebError> {
-    let id = DocId::parse(id).map_err(|_| WebError::NotFound)?;
-    let scope: ScopeTerritories =
-        territories::scope_territories(&state.db, user.user_id, user.role).await?;
-    match documents::anchors(&state.db, id).await? {
-        Some((Kind::Visit, territory, _)) if write::anchor_in_scope(&scope, territory) => Ok(id),
-        _ => Err(WebError::NotFound),
-    }
-}
-
 async fn load_visit(state: &AppState, id: DocId) -> Result<Visit, WebError> {
     serde_json::from_value(write::load_record(&state.db, id).await?)
         .map_err(|e| WebError::Internal(e.to_string()))
@@ -452,7 +440,7 @@ pub async fn custom_form(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     user.require(Permission::VisitsEdit)?;
-    let id = scoped_visit(&state, &user, &id).await?;
+    let id = super::scope::visit(&state, &user, &id).await?;
     let visit = load_visit(&state, id).await?;
     let values = custom_fields::form_values(&visit.custom);
     custom_page(&state, &user, id, &visit, &values, Vec::new()).await
@@ -467,7 +455,7 @@ pub async fn save_custom(
     axum::Form(form): axum::Form<BTreeMap<String, String>>,
 ) -> Result<Response, WebError> {
     user.require(Permission::VisitsEdit)?;
-    let id = scoped_visit(&state, &user, &id).await?;
+    let id = super::scope::visit(&state, &user, &id).await?;
     let visit = load_visit(&state, id).await?;
     let reference = schema::reference(&state.db).await?;
     let values =

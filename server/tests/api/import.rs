@@ -152,11 +152,16 @@ pub async fn upload_ok(app: &TestApp, b: &Browser, file_name: &str, bytes: &[u8]
     JobId::parse(to.strip_prefix("/import/").unwrap()).unwrap()
 }
 
-async fn get(app: &TestApp, b: &Browser, path: &str) -> Answer {
+pub(crate) async fn get(app: &TestApp, b: &Browser, path: &str) -> Answer {
     raw(app, Method::GET, path, &b.cookies, &[], None, Vec::new()).await
 }
 
-async fn post_form(app: &TestApp, b: &Browser, path: &str, form: &[(String, String)]) -> Answer {
+pub(crate) async fn post_form(
+    app: &TestApp,
+    b: &Browser,
+    path: &str,
+    form: &[(String, String)],
+) -> Answer {
     let body = serde_urlencoded::to_string(form).unwrap().into_bytes();
     raw(
         app,

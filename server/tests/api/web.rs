@@ -289,6 +289,7 @@ pub(crate) fn protected_posts(id: DocId) -> Vec<String> {
         format!("/import/{id}/preview"),
         format!("/import/{id}/dry-run"),
         format!("/import/{id}/run"),
+        format!("/import/{id}/cancel"),
         "/customers/filters".into(),
         format!("/customers/filters/{}/delete", uuid::Uuid::now_v7()),
         "/customers/columns".into(),

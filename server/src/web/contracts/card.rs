@@ -9,20 +9,18 @@ use fieldcrm_core::DocId;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{
-    audit_contract, customer_in_scope, scoped_contract, status_choices, status_key, type_choices,
-    type_key,
-};
+use super::{audit_contract, status_choices, status_key, type_choices, type_key};
 use crate::auth::permissions::Permission;
 use crate::db::DbError;
 use crate::db::contracts::{
     self, Contract, ContractId, ContractInput, ContractStatus, ContractType, LinkError,
 };
 use crate::db::payments::DEFAULT_TERMS_DAYS;
-use crate::db::territories;
+use crate::db::visibility::Record;
 use crate::startup::AppState;
 use crate::web::i18n::Tr;
 use crate::web::orders::{fmt_money, parse_money, status_key as order_status_key, valid_date};
+use crate::web::scope;
 use crate::web::session::WebUser;
 use crate::web::{Shell, WebError, fmt_ms, render};
 
@@ -99,15 +97,16 @@ pub(crate) async fn resolve_customer(
 ) -> Result<Result<DocId, String>, WebError> {
     let raw = raw.trim();
     if let Ok(id) = DocId::parse(raw)
-        && customer_in_scope(state, user, id).await?
+        && scope::sees_customer(state, user, id).await?
     {
         return Ok(Ok(id));
     }
     if raw.is_empty() {
         return Ok(Err(tr.t("con.err.customer").to_owned()));
     }
-    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
-    let found = contracts::customers_with_code(&state.db, &scope, raw).await?;
+    let rs = scope::RecordScope::of(&state.db, user).await?;
+    let found =
+        contracts::customers_with_code(&state.db, &rs.territories, rs.owners(), raw).await?;
     Ok(match found.as_slice() {
         [one] => Ok(*one),
         [] => Err(tr.t("con.err.customer").to_owned()),
@@ -313,7 +312,7 @@ pub async fn edit_form(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ContractsEdit)?;
-    let c = scoped_contract(&state, &user, &id).await?;
+    let c = scope::contract(&state, &user, &id).await?;
     form_page(&user, Some(c.id), ContractForm::of(&c), Vec::new())
 }
 
@@ -325,7 +324,7 @@ pub async fn update(
     axum::Form(form): axum::Form<ContractForm>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ContractsEdit)?;
-    let c = scoped_contract(&state, &user, &id).await?;
+    let c = scope::contract(&state, &user, &id).await?;
     let input = match check(&state, &user, &form).await? {
         Ok(i) => i,
         Err(errors) => return form_page(&user, Some(c.id), form, errors),
@@ -360,6 +359,8 @@ pub struct OrderView {
     created: String,
     total: String,
     receivable: String,
+    /// Whether the user sees the order (its card opens): else it is shown without a link.
+    opens: bool,
 }
 
 /// A file of the card, formatted.
@@ -406,9 +407,10 @@ struct CardPage {
     error: Option<String>,
 }
 
-fn order_views(tr: Tr, rows: &[crate::db::orders::OrderRow]) -> Vec<OrderView> {
+fn order_views(tr: Tr, rows: &[crate::db::orders::OrderRow], visible: &[String]) -> Vec<OrderView> {
     rows.iter()
         .map(|o| OrderView {
+            opens: visible.contains(&o.id.to_string()),
             id: o.id.to_string(),
             number: o
                 .number
@@ -444,6 +446,12 @@ pub async fn render_card(
     let tr = Tr(user.lang);
     let can_edit = user.can(Permission::ContractsEdit);
     let i = &c.input;
+    let rs = scope::RecordScope::of(&state.db, user).await?;
+    let ids = |rows: &[crate::db::orders::OrderRow]| -> Vec<String> {
+        rows.iter().map(|o| o.id.to_string()).collect()
+    };
+    let linked = contracts::linked_orders(&state.db, c.id).await?;
+    let visible = rs.among(&state.db, Record::Order, &ids(&linked)).await?;
     let view = CardView {
         id: c.id.to_string(),
         number: i.number.clone(),
@@ -461,12 +469,15 @@ pub async fn render_card(
         terms_days: i.payment_terms_days,
         terms: i.terms.clone(),
         created: fmt_ms(Some(c.created_at)),
-        orders: order_views(tr, &contracts::linked_orders(&state.db, c.id).await?),
+        orders: order_views(tr, &linked, &visible),
+        // Only orders the user sees may be linked.
         linkable: if can_edit {
-            order_views(
-                tr,
-                &contracts::linkable_orders(&state.db, i.customer).await?,
-            )
+            let rows = contracts::linkable_orders(&state.db, i.customer).await?;
+            let visible = rs.among(&state.db, Record::Order, &ids(&rows)).await?;
+            order_views(tr, &rows, &visible)
+                .into_iter()
+                .filter(|o| o.opens)
+                .collect()
         } else {
             Vec::new()
         },
@@ -500,7 +511,7 @@ pub async fn card(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ContractsView)?;
-    let c = scoped_contract(&state, &user, &id).await?;
+    let c = scope::contract(&state, &user, &id).await?;
     render_card(&state, &user, &c, StatusCode::OK, None).await
 }
 
@@ -519,12 +530,16 @@ pub async fn link(
     axum::Form(form): axum::Form<LinkForm>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ContractsEdit)?;
-    let c = scoped_contract(&state, &user, &id).await?;
+    let c = scope::contract(&state, &user, &id).await?;
     let tr = Tr(user.lang);
     let refuse =
         |m: String| render_card(&state, &user, &c, StatusCode::UNPROCESSABLE_ENTITY, Some(m));
-    let Ok(order) = DocId::parse(&form.order) else {
-        return refuse(tr.t("con.err.order").to_owned()).await;
+    // The order must be one the user sees (as its card would): else it is "not an order of
+    // the customer", and nothing is linked.
+    let order = match scope::order(&state, &user, &form.order).await {
+        Ok(order) => order,
+        Err(WebError::NotFound) => return refuse(tr.t("con.err.order").to_owned()).await,
+        Err(e) => return Err(e),
     };
     match contracts::link_order(&state.db, c.id, order, user.user_id).await {
         Ok(()) => {
@@ -554,7 +569,7 @@ pub async fn unlink(
     Path((id, order)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ContractsEdit)?;
-    let c = scoped_contract(&state, &user, &id).await?;
+    let c = scope::contract(&state, &user, &id).await?;
     let order = DocId::parse(&order).map_err(|_| WebError::NotFound)?;
     if contracts::unlink_order(&state.db, c.id, order).await? {
         audit_contract(

@@ -13,14 +13,15 @@ use axum::response::{IntoResponse, Response};
 use fieldcrm_core::attachment::{ContentType, Sha256Hex};
 use serde_json::json;
 
+use super::audit_contract;
 use super::card::render_card;
-use super::{audit_contract, scoped_contract};
 use crate::attachments::BlobStore;
 use crate::auth::permissions::Permission;
 use crate::db::contracts;
 use crate::startup::AppState;
 use crate::web::i18n::Tr;
 use crate::web::import::clean_file_name;
+use crate::web::scope;
 use crate::web::session::WebUser;
 use crate::web::{WebError, is_htmx};
 
@@ -89,7 +90,7 @@ pub async fn upload(
     mut multipart: Multipart,
 ) -> Result<Response, WebError> {
     user.require(Permission::ContractsEdit)?;
-    let c = scoped_contract(&state, &user, &id).await?;
+    let c = scope::contract(&state, &user, &id).await?;
     let tr = Tr(user.lang);
     let htmx = is_htmx(&headers);
     let refuse = |status: StatusCode, key: &str| {
@@ -189,7 +190,7 @@ pub async fn download(
     Path((id, raw)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ContractsView)?;
-    let c = scoped_contract(&state, &user, &id).await?;
+    let c = scope::contract(&state, &user, &id).await?;
     let sha = Sha256Hex::parse(&raw).map_err(|_| WebError::NotFound)?;
     let Some(f) = contracts::file_of(&state.db, c.id, sha.as_str()).await? else {
         return Err(WebError::NotFound);
@@ -229,7 +230,7 @@ pub async fn remove(
     Path((id, raw)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ContractsEdit)?;
-    let c = scoped_contract(&state, &user, &id).await?;
+    let c = scope::contract(&state, &user, &id).await?;
     let sha = Sha256Hex::parse(&raw).map_err(|_| WebError::NotFound)?;
     if contracts::remove_file(&state.db, c.id, sha.as_str()).await? {
         audit_contract(

@@ -19,8 +19,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use chrono::NaiveDate;
-use fieldcrm_core::DocId;
-use fieldcrm_core::document::Kind;
 use serde::{Deserialize, Serialize};
 
 use super::i18n::Tr;
@@ -32,9 +30,8 @@ use crate::db::audit::{self, AuditEntry};
 use crate::db::contracts::{
     self, Contract, ContractFilter, ContractId, ContractStatus, ContractType, DateField,
 };
-use crate::db::{documents, territories};
+use crate::db::territories;
 use crate::startup::AppState;
-use crate::sync::write;
 
 /// The contract routes (the upload is in [`files::upload_routes`]).
 pub fn routes() -> axum::Router<AppState> {
@@ -206,35 +203,6 @@ pub fn status_choices() -> Vec<(&'static str, &'static str)> {
         .iter()
         .map(|s| (s.as_str(), status_key(*s)))
         .collect()
-}
-
-/// Loads a contract whose customer is in the user's territory scope (else 404).
-pub async fn scoped_contract(
-    state: &AppState,
-    user: &WebUser,
-    id: &str,
-) -> Result<Contract, WebError> {
-    let id = ContractId::parse(id).map_err(|_| WebError::NotFound)?;
-    let contract = contracts::get(&state.db, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    if !customer_in_scope(state, user, contract.input.customer).await? {
-        return Err(WebError::NotFound);
-    }
-    Ok(contract)
-}
-
-/// Whether `customer` is a customer in the user's territory scope.
-pub async fn customer_in_scope(
-    state: &AppState,
-    user: &WebUser,
-    customer: DocId,
-) -> Result<bool, WebError> {
-    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
-    Ok(matches!(
-        documents::anchors(&state.db, customer).await?,
-        Some((Kind::Customer, territory, _)) if write::anchor_in_scope(&scope, territory)
-    ))
 }
 
 /// Records an audit entry of a contract change.

@@ -102,6 +102,29 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("imp.st.checked", "试运行完成", "Dry run finished"),
     ("imp.st.done", "已完成", "Done"),
     ("imp.st.failed", "失败", "Failed"),
+    ("imp.st.cancelling", "正在取消", "Cancelling"),
+    ("imp.st.cancelled", "已取消", "Cancelled"),
+    ("imp.cancel_button", "取消导入", "Cancel import"),
+    (
+        "imp.cancelling",
+        "已请求取消：当前批次写完后停止",
+        "Cancel requested: the import stops after the current batch",
+    ),
+    (
+        "imp.cancelled_note",
+        "已取消：取消前已导入 {} 行（已写入的客户保留）",
+        "Cancelled: {} rows imported before cancel (the customers written stay)",
+    ),
+    (
+        "imp.cancelled_dry_note",
+        "试运行已取消（试运行不写入任何数据）",
+        "Dry run cancelled (a dry run writes nothing)",
+    ),
+    (
+        "imp.err.not_running",
+        "该导入未在运行（已结束或尚未开始），无法取消",
+        "This import is not running (it has finished or not started); it cannot be cancelled",
+    ),
     ("imp.rep.row", "行号", "Row"),
     ("imp.rep.reason", "原因", "Reason"),
     (

@@ -2,10 +2,11 @@
 //! body limit), map its columns with a preview of the first rows as they would be imported
 //! (`GET /import/{id}`, `POST /import/{id}/preview`), a dry run and the real run as background
 //! jobs whose progress the page polls (`POST /import/{id}/dry-run`, `/run`,
-//! `GET /import/{id}/status`), and the error report of rejected rows
-//! (`GET /import/{id}/errors.xlsx`, `.csv`). Everything needs `Permission::CustomersImport`; a
-//! job is visible to the user who uploaded it and to administrators. The engine is
-//! [`crate::import`].
+//! `GET /import/{id}/status`), cancelling a running job (`POST /import/{id}/cancel`: it stops
+//! before its next row batch, the rows written before stay), and the error report of rejected
+//! rows (`GET /import/{id}/errors.xlsx`, `.csv`). Everything needs
+//! `Permission::CustomersImport`; a job is visible to the user who uploaded it and to
+//! administrators. The engine is [`crate::import`].
 
 use std::collections::HashMap;
 
@@ -20,7 +21,8 @@ use super::i18n::Tr;
 use super::session::WebUser;
 use super::{Shell, WebError, fmt_ms, is_htmx, render};
 use crate::auth::permissions::Permission;
-use crate::db::imports::{self, Job, JobId, JobStatus, NewJob};
+use crate::db::audit::{self, AuditEntry};
+use crate::db::imports::{self, CancelRequest, Job, JobId, JobStatus, NewJob};
 use crate::db::now_ms;
 use crate::db::territories::{self, Territory};
 use crate::import::mapping::{ImportSettings, MatchBy, OnMatch, Problem, Target};
@@ -48,6 +50,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/import/{id}/preview", post(preview))
         .route("/import/{id}/dry-run", post(dry_run))
         .route("/import/{id}/run", post(run_import))
+        .route("/import/{id}/cancel", post(cancel))
         .route("/import/{id}/status", get(status))
         .route("/import/{id}/errors.xlsx", get(errors_xlsx))
         .route("/import/{id}/errors.csv", get(errors_csv))
@@ -86,12 +89,16 @@ struct ListPage {
 
 fn status_key(j: &Job) -> (&'static str, &'static str) {
     match (j.status, j.dry_run) {
+        (JobStatus::Running, _) if j.cancel_requested_at.is_some() => {
+            ("imp.st.cancelling", "running")
+        }
         (JobStatus::Draft, _) => ("imp.st.draft", "draft"),
         (JobStatus::Running, true) => ("imp.st.dry_running", "running"),
         (JobStatus::Running, false) => ("imp.st.running", "running"),
         (JobStatus::Checked, _) => ("imp.st.checked", "checked"),
         (JobStatus::Done, _) => ("imp.st.done", "done"),
         (JobStatus::Failed, _) => ("imp.st.failed", "failed"),
+        (JobStatus::Cancelled, _) => ("imp.st.cancelled", "cancelled"),
     }
 }
 
@@ -311,20 +318,41 @@ pub struct StatusView {
     error: String,
     started: String,
     finished_at: String,
+    /// Running, and nobody asked to cancel yet: the cancel button is shown.
+    can_cancel: bool,
+    /// Running, and asked to cancel: it stops before its next batch.
+    cancelling: bool,
+    /// Cancelled: "N rows imported before cancel".
+    cancelled_note: Option<String>,
+    /// The session's CSRF token (the cancel form).
+    csrf: String,
 }
 
-fn status_view(tr: Tr, j: &Job) -> StatusView {
+fn status_view(tr: Tr, j: &Job, csrf: &str) -> StatusView {
     let (status, status_class) = status_key(j);
+    let running = j.status == JobStatus::Running;
     StatusView {
         id: j.id.to_string(),
         status: tr.t(status),
         status_class,
-        running: j.status == JobStatus::Running,
+        running,
         dry_run: j.dry_run,
         finished: matches!(
             j.status,
-            JobStatus::Checked | JobStatus::Done | JobStatus::Failed
+            JobStatus::Checked | JobStatus::Done | JobStatus::Failed | JobStatus::Cancelled
         ),
+        can_cancel: running && j.cancel_requested_at.is_none(),
+        cancelling: running && j.cancel_requested_at.is_some(),
+        cancelled_note: (j.status == JobStatus::Cancelled).then(|| {
+            let key = if j.dry_run {
+                "imp.cancelled_dry_note"
+            } else {
+                "imp.cancelled_note"
+            };
+            tr.t(key)
+                .replace("{}", &(j.counts.created + j.counts.updated).to_string())
+        }),
+        csrf: csrf.to_owned(),
         total: j.total_rows,
         done: j.counts.done,
         percent: if j.total_rows > 0 {
@@ -372,7 +400,7 @@ struct StatusPartial {
 
 fn editable(j: &Job) -> bool {
     matches!(j.status, JobStatus::Draft | JobStatus::Checked)
-        || (j.status == JobStatus::Failed && j.dry_run)
+        || (matches!(j.status, JobStatus::Failed | JobStatus::Cancelled) && j.dry_run)
 }
 
 async fn scoped_territories(state: &AppState, user: &WebUser) -> Result<Vec<Territory>, WebError> {
@@ -445,7 +473,7 @@ pub async fn job_page(
             .map(|t| t.to_string())
             .unwrap_or_default(),
         territories: scoped_territories(&state, &user).await?,
-        st: status_view(tr, &job),
+        st: status_view(tr, &job, &user.csrf),
     })
 }
 
@@ -676,10 +704,11 @@ async fn start(
         job.clone(),
         run_user,
         dry_run,
+        state.import_gate.clone(),
     ));
     render(&StatusPartial {
         tr,
-        st: status_view(tr, &job),
+        st: status_view(tr, &job, &user.csrf),
     })
 }
 
@@ -704,6 +733,63 @@ pub async fn run_import(
     start(state, user, id, form, false).await
 }
 
+/// `POST /import/{id}/cancel`: asks the running job to stop before its next row batch (the
+/// batches written before stay; the job ends `cancelled`). Only the user who uploaded it or an
+/// administrator may (403 for anyone else); a job that is not running is a 409 with the reason.
+/// htmx gets the progress block, a plain form post goes back to the job's page.
+pub async fn cancel(
+    State(state): State<AppState>,
+    user: WebUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    user.require(Permission::CustomersImport)?;
+    let id = JobId::parse(&id).ok_or(WebError::NotFound)?;
+    let job = imports::get(&state.db, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    if job.user_id != user.user_id && user.role != Role::Admin {
+        return Err(WebError::Forbidden);
+    }
+    let tr = Tr(user.lang);
+    match imports::request_cancel(&state.db, job.id, user.user_id).await? {
+        CancelRequest::NotRunning(_) => {
+            return Ok(message(
+                StatusCode::CONFLICT,
+                tr.t("imp.err.not_running").to_owned(),
+            ));
+        }
+        CancelRequest::AlreadyRequested => {}
+        CancelRequest::Requested => {
+            let mut entry = AuditEntry::new("web.import.cancel");
+            entry.user_id = Some(user.user_id);
+            entry.kind = Some("customer".into());
+            entry.verdict = Some("ok".into());
+            entry.detail = serde_json::json!({
+                "job": job.id.to_string(),
+                "file": job.file_name,
+                "dry_run": job.dry_run,
+                "rows": job.total_rows,
+                "done": job.counts.done,
+                "uploaded_by": job.user_id.to_string(),
+            });
+            if let Err(e) = audit::record(&state.db, &entry).await {
+                tracing::error!(error = %e, "cannot write audit entry");
+            }
+        }
+    }
+    if !is_htmx(&headers) {
+        return Ok((StatusCode::SEE_OTHER, [(LOCATION, format!("/import/{id}"))]).into_response());
+    }
+    let job = imports::get(&state.db, job.id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    render(&StatusPartial {
+        tr,
+        st: status_view(tr, &job, &user.csrf),
+    })
+}
+
 /// `GET /import/{id}/status`: the progress block (htmx polls it while the job runs).
 pub async fn status(
     State(state): State<AppState>,
@@ -720,7 +806,7 @@ pub async fn status(
     let tr = Tr(user.lang);
     render(&StatusPartial {
         tr,
-        st: status_view(tr, &job),
+        st: status_view(tr, &job, &user.csrf),
     })
 }
 

@@ -17,7 +17,7 @@ use fieldcrm_core::{ProductId, Role};
 use serde_json::{Value, json};
 
 use super::card::render_card;
-use super::{fmt_qty, load_order, scoped_order, status_key};
+use super::{fmt_qty, load_order, status_key};
 use crate::auth::permissions::Permission;
 use crate::db::catalog;
 use crate::startup::AppState;
@@ -25,6 +25,7 @@ use crate::sync::write::{self, WriteError};
 use crate::web::WebError;
 use crate::web::i18n::Tr;
 use crate::web::payments::PaymentForm;
+use crate::web::scope;
 use crate::web::session::WebUser;
 
 /// Tolerance of quantity comparisons (quantities have at most three decimals).
@@ -86,7 +87,7 @@ async fn step(
     change: impl FnOnce(Tr, &Order) -> Result<Order, String> + Send + 'static,
 ) -> Result<Response, WebError> {
     user.require(Permission::OrdersManage)?;
-    let id = scoped_order(&state, &user, &id).await?;
+    let id = scope::order(&state, &user, &id).await?;
     let tr = Tr(user.lang);
     let role = user.role;
     let result = write::server_update(
@@ -345,7 +346,7 @@ pub async fn ship(
     axum::Form(form): axum::Form<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
     user.require(Permission::OrdersManage)?;
-    let doc = scoped_order(&state, &user, &id).await?;
+    let doc = scope::order(&state, &user, &id).await?;
     // The lines' products do not change once confirmed: their tracking is read up front.
     let tracking = tracking_of(&state, &load_order(&state, doc).await?).await?;
     step(state, user, id, "web.order.ship", move |tr, before| {

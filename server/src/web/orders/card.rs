@@ -10,7 +10,7 @@ use fieldcrm_core::domain::order::may_transition;
 use fieldcrm_core::domain::{Customer, Order, OrderStatus};
 use fieldcrm_core::{DocId, UserId};
 
-use super::{fmt_bp, fmt_money, fmt_qty, load_order, scoped_order, status_key, user_name};
+use super::{fmt_bp, fmt_money, fmt_qty, load_order, status_key, user_name};
 use crate::auth::permissions::Permission;
 use crate::db::{contracts, orders, payments, projections};
 use crate::startup::AppState;
@@ -18,6 +18,7 @@ use crate::sync::write;
 use crate::web::history::{self, Via, Who};
 use crate::web::i18n::Tr;
 use crate::web::payments::{PaymentForm, PaymentView, method_choices, payment_views};
+use crate::web::scope;
 use crate::web::session::WebUser;
 use crate::web::{Shell, WebError, fmt_ms, render};
 
@@ -377,7 +378,7 @@ pub async fn card(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     user.require(Permission::OrdersView)?;
-    let id = scoped_order(&state, &user, &id).await?;
+    let id = scope::order(&state, &user, &id).await?;
     render_card(
         &state,
         &user,
@@ -396,7 +397,7 @@ pub async fn print(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     user.require(Permission::OrdersView)?;
-    let id = scoped_order(&state, &user, &id).await?;
+    let id = scope::order(&state, &user, &id).await?;
     let o = view(&state, &user, id, false).await?;
     render(&PrintPage {
         tr: Tr(user.lang),

@@ -19,13 +19,11 @@ pub mod card;
 pub mod list;
 pub mod new;
 
-use fieldcrm_core::document::Kind;
 use fieldcrm_core::domain::{Order, OrderStatus};
 use fieldcrm_core::{DocId, UserId};
 
 use super::WebError;
-use super::session::WebUser;
-use crate::db::{documents, territories, users};
+use crate::db::users;
 use crate::startup::AppState;
 use crate::sync::write;
 
@@ -284,24 +282,6 @@ pub fn fmt_bp(bp: i64) -> String {
     } else {
         format!("{whole}.{} %", format!("{frac:02}").trim_end_matches('0'))
     }
-}
-
-/// Checks `id` names an order the user may see (territory scope and, for a restricted data
-/// scope, one of its reps); 404 otherwise.
-pub async fn scoped_order(state: &AppState, user: &WebUser, id: &str) -> Result<DocId, WebError> {
-    let id = DocId::parse(id).map_err(|_| WebError::NotFound)?;
-    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
-    match documents::anchors(&state.db, id).await? {
-        Some((Kind::Order, territory, _)) if write::anchor_in_scope(&scope, territory) => {}
-        _ => return Err(WebError::NotFound),
-    }
-    if let Some(owners) = user.owner_restriction(&state.db).await? {
-        let order = load_order(state, id).await?;
-        if !order.rep.is_some_and(|r| owners.contains(&r)) {
-            return Err(WebError::NotFound);
-        }
-    }
-    Ok(id)
 }
 
 /// The order document, typed.

@@ -20,7 +20,7 @@ use super::super::{Shell, WebError, render};
 use super::dispatches::DispatchForm;
 use super::{
     SlaBadge, copy_label, date_time_of, dispatch_status_label, failed, local_path, parse_date,
-    priority_key, see_other, sla_badge, today, type_key, visible_ticket,
+    priority_key, see_other, sla_badge, today, type_key,
 };
 use crate::auth::permissions::Permission;
 use crate::db::tickets::{self as db_tickets, TicketStatus};
@@ -231,7 +231,7 @@ pub async fn assign(
 ) -> Result<Response, WebError> {
     user.require(Permission::ServiceDispatch)?;
     let id = TicketId::parse(&form.ticket).map_err(|_| WebError::BadRequest("ticket".into()))?;
-    let ticket = visible_ticket(&state, &user, id).await?;
+    let ticket = crate::web::scope::ticket(&state, &user, id).await?;
     let d = &form.dispatch;
     let back = local_path(&d.back, format!("/service/board?date={}", d.date.trim()));
     let engineer = d.engineer()?;

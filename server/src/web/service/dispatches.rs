@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::super::WebError;
 use super::super::session::WebUser;
-use super::{failed, form_time, local_path, see_other, visible_dispatch, visible_ticket};
+use super::{failed, form_time, local_path, see_other};
 use crate::auth::permissions::Permission;
 use crate::db::now_ms;
 use crate::dispatching;
@@ -55,7 +55,7 @@ pub async fn create(
 ) -> Result<Response, WebError> {
     user.require(Permission::ServiceDispatch)?;
     let id = TicketId::parse(&id).map_err(|_| WebError::NotFound)?;
-    let ticket = visible_ticket(&state, &user, id).await?;
+    let ticket = crate::web::scope::ticket(&state, &user, id).await?;
     let back = local_path(&form.back, format!("/service/tickets/{id}"));
     let engineer = form.engineer()?;
     let when = form
@@ -85,7 +85,7 @@ pub async fn reassign(
     axum::Form(form): axum::Form<DispatchForm>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ServiceDispatch)?;
-    let (row, ticket) = visible_dispatch(&state, &user, &id).await?;
+    let (row, ticket) = crate::web::scope::dispatch(&state, &user, &id).await?;
     let back = local_path(&form.back, format!("/service/tickets/{}", ticket.id));
     let engineer = form.engineer()?;
     let when = form.when()?;
@@ -122,7 +122,7 @@ pub async fn reschedule(
     axum::Form(form): axum::Form<DispatchForm>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ServiceDispatch)?;
-    let (row, ticket) = visible_dispatch(&state, &user, &id).await?;
+    let (row, ticket) = crate::web::scope::dispatch(&state, &user, &id).await?;
     let back = local_path(&form.back, format!("/service/tickets/{}", ticket.id));
     let when = form
         .when()?
@@ -149,7 +149,7 @@ pub async fn cancel(
     axum::Form(form): axum::Form<BackForm>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ServiceDispatch)?;
-    let (row, ticket) = visible_dispatch(&state, &user, &id).await?;
+    let (row, ticket) = crate::web::scope::dispatch(&state, &user, &id).await?;
     let back = local_path(&form.back, format!("/service/tickets/{}", ticket.id));
     match dispatching::cancel_dispatch(&state.db, &state.hub, row.id, user.role, Some(user.user_id))
         .await
@@ -177,7 +177,7 @@ pub async fn survey(
     axum::Form(form): axum::Form<SurveyForm>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ServiceDispatch)?;
-    let (row, ticket) = visible_dispatch(&state, &user, &id).await?;
+    let (row, ticket) = crate::web::scope::dispatch(&state, &user, &id).await?;
     let back = format!("/service/tickets/{}", ticket.id);
     let score: i64 = form
         .score

@@ -18,18 +18,13 @@ use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use axum::response::{IntoResponse, Response};
 use chrono::{Local, NaiveDate, NaiveTime, TimeZone};
-use fieldcrm_core::{DispatchId, TicketId};
 
 use super::i18n::Tr;
 use super::session::WebUser;
 use super::{Shell, WebError, fmt_ms, render};
-use crate::db::territories;
-use crate::db::tickets::{
-    self as db_tickets, DispatchRow, Priority, Ticket, TicketStatus, TicketType,
-};
+use crate::db::tickets::{self as db_tickets, Priority, TicketStatus, TicketType};
 use crate::dispatching::ServiceError;
 use crate::startup::AppState;
-use crate::sync::write;
 
 /// The service routes.
 pub fn routes() -> axum::Router<AppState> {
@@ -284,41 +279,6 @@ pub fn failed(user: &WebUser, e: ServiceError, back: String) -> Result<Response,
     })?;
     *response.status_mut() = status;
     Ok(response)
-}
-
-/// The ticket, if it exists and its customer is inside the user's data scope (else 404).
-pub async fn visible_ticket(
-    state: &AppState,
-    user: &WebUser,
-    id: TicketId,
-) -> Result<Ticket, WebError> {
-    let ticket = db_tickets::get(&state.db, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
-    if !write::anchor_in_scope(&scope, ticket.territory) {
-        return Err(WebError::NotFound);
-    }
-    if let Some(owners) = user.owner_restriction(&state.db).await?
-        && !ticket.owner.is_some_and(|o| owners.contains(&o))
-    {
-        return Err(WebError::NotFound);
-    }
-    Ok(ticket)
-}
-
-/// The dispatch (projection row) and its ticket, if the ticket is visible to the user.
-pub async fn visible_dispatch(
-    state: &AppState,
-    user: &WebUser,
-    id: &str,
-) -> Result<(DispatchRow, Ticket), WebError> {
-    let id = DispatchId::parse(id).map_err(|_| WebError::NotFound)?;
-    let row = db_tickets::dispatch(&state.db, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    let ticket = visible_ticket(state, user, row.ticket).await?;
-    Ok((row, ticket))
 }
 
 /// (key, zh-CN, English): the service pages' messages.

@@ -18,7 +18,7 @@ use super::super::session::WebUser;
 use super::super::{Shell, WebError, fmt_ms, is_htmx, render};
 use super::{
     Opt, SlaBadge, date_time_of, dispatch_status_label, enum_opts, failed, parse_date,
-    priority_key, see_other, sla_badge, status_key, type_key, visible_ticket,
+    priority_key, see_other, sla_badge, status_key, type_key,
 };
 use crate::auth::permissions::Permission;
 use crate::db::customer_list::{self, CustomerFilter};
@@ -333,29 +333,18 @@ struct NewPage {
     errors: Vec<&'static str>,
 }
 
-/// The customer, if it is inside the user's data scope.
+/// The customer, if the user sees it ([`crate::web::scope`]).
 async fn scoped_customer(
     state: &AppState,
     user: &WebUser,
     id: CustomerId,
 ) -> Result<Option<Customer>, WebError> {
-    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
-    let Some((fieldcrm_core::Kind::Customer, territory, _)) =
-        crate::db::documents::anchors(&state.db, id.into()).await?
-    else {
-        return Ok(None);
-    };
-    if !write::anchor_in_scope(&scope, territory) {
+    if !crate::web::scope::sees_customer(state, user, id.into()).await? {
         return Ok(None);
     }
     let customer: Customer =
         serde_json::from_value(write::load_record(&state.db, id.into()).await?)
             .map_err(|e| WebError::Internal(e.to_string()))?;
-    if let Some(owners) = user.owner_restriction(&state.db).await?
-        && !customer.owner.is_some_and(|o| owners.contains(&o))
-    {
-        return Ok(None);
-    }
     Ok(Some(customer))
 }
 
@@ -781,7 +770,7 @@ pub async fn card(
 ) -> Result<Response, WebError> {
     user.require(Permission::ServiceView)?;
     let id = TicketId::parse(&id).map_err(|_| WebError::NotFound)?;
-    let t = visible_ticket(&state, &user, id).await?;
+    let t = crate::web::scope::ticket(&state, &user, id).await?;
     let tr = Tr(user.lang);
     let now = now_ms();
     let mut names = std::collections::HashMap::new();
@@ -851,7 +840,7 @@ pub async fn close(
 ) -> Result<Response, WebError> {
     user.require(Permission::ServiceDispatch)?;
     let id = TicketId::parse(&id).map_err(|_| WebError::NotFound)?;
-    let t = visible_ticket(&state, &user, id).await?;
+    let t = crate::web::scope::ticket(&state, &user, id).await?;
     let card = format!("/service/tickets/{id}");
     match dispatching::close_ticket(&state.db, &t, &form.note, Some(user.user_id), now_ms()).await {
         Ok(()) => Ok(see_other(&card)),
@@ -868,7 +857,7 @@ pub async fn cancel(
 ) -> Result<Response, WebError> {
     user.require(Permission::ServiceDispatch)?;
     let id = TicketId::parse(&id).map_err(|_| WebError::NotFound)?;
-    let t = visible_ticket(&state, &user, id).await?;
+    let t = crate::web::scope::ticket(&state, &user, id).await?;
     let card = format!("/service/tickets/{id}");
     let result = dispatching::cancel_ticket(
         &state.db,
