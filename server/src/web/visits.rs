@@ -309,7 +309,7 @@ pub fn check_in_distance(visit: &Visit, customer: Option<&Customer>) -> Option<f
     Some(at.distance_m(&home))
 }
 
-/// `GET /visits/{id}`: the visit card (404 outside the user's scope).
+/// `GET /visits/{id}`: the visit card (404 outside the user's scope, [`super::scope::visit`]).
 pub async fn card(
     State(state): State<AppState>,
     user: WebUser,
@@ -495,7 +495,10 @@ pub async fn photo(
 ) -> Result<Response, WebError> {
     user.require(Permission::VisitsView)?;
     let sha = Sha256Hex::parse(&raw).map_err(|_| WebError::NotFound)?;
-    crate::http::attachments::serve(&state, &sha, user.user_id, user.role)
+    if !super::scope::attachment(&state, &user, &sha).await? {
+        return Err(WebError::NotFound);
+    }
+    crate::http::attachments::respond(&state, &sha)
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?
         .ok_or(WebError::NotFound)
