@@ -16,6 +16,7 @@ mod auth;
 mod browser;
 mod browser_admin;
 mod browser_catalog;
+mod browser_client;
 mod browser_import;
 mod browser_list;
 mod browser_orders;
