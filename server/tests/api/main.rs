@@ -17,6 +17,7 @@ mod browser;
 mod browser_admin;
 mod browser_catalog;
 mod browser_import;
+mod browser_import_cancel;
 mod browser_list;
 mod browser_orders;
 mod browser_schema;
