@@ -314,6 +314,9 @@ pub(crate) fn order_history(page: &str) -> Vec<HistoryRow> {
     rows
 }
 
+/// An entry of the history, summarised: who, via, the status change, whether the lines changed.
+type Step<'a> = (&'a str, &'a str, Option<(&'a str, &'a str)>, bool);
+
 /// The (field, old, new) change of `field` in `row`.
 pub(crate) fn change_of<'a>(row: &'a HistoryRow, field: &str) -> Option<(&'a str, &'a str)> {
     row.changes
@@ -506,7 +509,7 @@ async fn office_confirms_ships_partially_then_fully_and_completes(app: TestApp) 
     // values); the server numbered it; the first entry is the creation, by the rep who took the
     // order (compared with an empty order: a draft).
     let history = order_history(&card.body);
-    let steps: Vec<(&str, &str, Option<(&str, &str)>, bool)> = history
+    let steps: Vec<Step> = history
         .iter()
         .map(|h| {
             (
