@@ -60,6 +60,86 @@ pub enum Format {
     Csv,
 }
 
+impl Format {
+    /// The format of a `format=` query value (`xlsx`, the default, or `csv`).
+    pub fn parse(s: &str) -> Result<Self, WebError> {
+        match s {
+            "xlsx" | "" => Ok(Format::Xlsx),
+            "csv" => Ok(Format::Csv),
+            _ => Err(WebError::BadRequest("format".into())),
+        }
+    }
+
+    /// The file extension (also the name in audit entries).
+    pub fn ext(self) -> &'static str {
+        match self {
+            Format::Xlsx => "xlsx",
+            Format::Csv => "csv",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Csv => "text/csv; charset=utf-8",
+        }
+    }
+}
+
+/// Encodes `rows` under `header` in `format`, off the async workers (a big file takes a moment
+/// of CPU).
+pub async fn encode(
+    format: Format,
+    sheet: String,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+) -> Result<Vec<u8>, WebError> {
+    Ok(tokio::task::spawn_blocking(move || {
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        match format {
+            Format::Xlsx => xlsx_bytes(&sheet, &header, &rows),
+            Format::Csv => csv_bytes(&header, &rows),
+        }
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))??)
+}
+
+/// An encoded file as the download `{base}-{stamp}.{ext}`.
+pub fn download(format: Format, base: &str, bytes: Vec<u8>) -> Response {
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M");
+    (
+        [
+            (CONTENT_TYPE, format.content_type().to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{base}-{stamp}.{}\"", format.ext()),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// Records the audit entry of an export: `action` by `user`, of records of `kind`, with `detail`
+/// (format, filter, row count…).
+pub async fn audit_export(
+    state: &AppState,
+    user: &WebUser,
+    action: &str,
+    kind: &str,
+    detail: serde_json::Value,
+) {
+    let mut entry = AuditEntry::new(action);
+    entry.user_id = Some(user.user_id);
+    entry.kind = Some(kind.to_owned());
+    entry.verdict = Some("ok".to_owned());
+    entry.detail = detail;
+    if let Err(e) = audit::record(&state.db, &entry).await {
+        tracing::error!(error = %e, "cannot write audit entry");
+    }
+}
+
 /// Makes a cell inert in a spreadsheet: text starting with `=`, `+`, `-`, `@`, a tab or a
 /// carriage return would be read as a formula (or start one), so it gets a leading `'`.
 pub fn escape_cell(s: &str) -> String {
@@ -128,11 +208,7 @@ pub async fn export(
     Query(query): Query<ExportQuery>,
 ) -> Result<Response, WebError> {
     user.require(Permission::CustomersExport)?;
-    let format = match query.format.as_str() {
-        "xlsx" | "" => Format::Xlsx,
-        "csv" => Format::Csv,
-        _ => return Err(WebError::BadRequest("format".into())),
-    };
+    let format = Format::parse(&query.format)?;
     let list = query.list.without_cursor();
     let reference = crate::db::schema::reference(&state.db).await?;
     let mut filter = list.filter(&reference)?;
@@ -167,51 +243,22 @@ pub async fn export(
     rows.truncate(MAX_EXPORT_ROWS);
     let count = rows.len();
     let sheet = tr.t("cust.title").to_owned();
-    let header_owned: Vec<String> = columns.iter().map(|c| c.label.clone()).collect();
-    // Encoding 100,000 rows takes a moment of CPU: off the async workers.
-    let bytes = tokio::task::spawn_blocking(move || {
-        let header: Vec<&str> = header_owned.iter().map(String::as_str).collect();
-        match format {
-            Format::Xlsx => xlsx_bytes(&sheet, &header, &rows),
-            Format::Csv => csv_bytes(&header, &rows),
-        }
-    })
-    .await
-    .map_err(|e| WebError::Internal(e.to_string()))??;
-
-    let mut entry = AuditEntry::new("web.customer.export");
-    entry.user_id = Some(user.user_id);
-    entry.kind = Some("customer".to_owned());
-    entry.verdict = Some("ok".to_owned());
-    entry.detail = serde_json::json!({
-        "format": if format == Format::Xlsx { "xlsx" } else { "csv" },
-        "filter": list.to_query_string(),
-        "columns": columns.iter().map(|c| c.key.as_str()).collect::<Vec<_>>(),
-        "rows": count,
-    });
-    if let Err(e) = audit::record(&state.db, &entry).await {
-        tracing::error!(error = %e, "cannot write audit entry");
-    }
-
-    let stamp = chrono::Local::now().format("%Y%m%d-%H%M");
-    let (content_type, ext) = match format {
-        Format::Xlsx => (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
-        Format::Csv => ("text/csv; charset=utf-8", "csv"),
-    };
-    Ok((
-        [
-            (CONTENT_TYPE, content_type.to_owned()),
-            (
-                CONTENT_DISPOSITION,
-                format!("attachment; filename=\"customers-{stamp}.{ext}\""),
-            ),
-        ],
-        bytes,
+    let header: Vec<String> = columns.iter().map(|c| c.label.clone()).collect();
+    let bytes = encode(format, sheet, header, rows).await?;
+    audit_export(
+        &state,
+        &user,
+        "web.customer.export",
+        "customer",
+        serde_json::json!({
+            "format": format.ext(),
+            "filter": list.to_query_string(),
+            "columns": columns.iter().map(|c| c.key.as_str()).collect::<Vec<_>>(),
+            "rows": count,
+        }),
     )
-        .into_response())
+    .await;
+    Ok(download(format, "customers", bytes))
 }
 
 #[cfg(test)]

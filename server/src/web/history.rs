@@ -16,6 +16,7 @@ use super::i18n::{Lang, Tr};
 use super::{WebError, fmt_ms};
 use crate::db::audit::{self, AuditFilter};
 use crate::db::{Db, customers_query, devices, documents, territories, users};
+use crate::sync::write;
 
 /// The most changes shown (newest first).
 pub const MAX_ENTRIES: usize = 200;
@@ -266,8 +267,45 @@ pub struct HistoryView {
     pub changes: Vec<ChangeView>,
 }
 
+/// Values longer than this many characters are shortened on a card.
+const MAX_VALUE_CHARS: usize = 120;
+
+/// `s`, shortened to [`MAX_VALUE_CHARS`] characters (with an ellipsis).
+fn shorten(s: String) -> String {
+    if s.chars().count() > MAX_VALUE_CHARS {
+        let mut t: String = s.chars().take(MAX_VALUE_CHARS).collect();
+        t.push('…');
+        t
+    } else {
+        s
+    }
+}
+
+/// Paths whose values are collections shown by their own section of the card (an order's
+/// lines): the history names the field, without old and new values.
+fn summarised(kind: Kind, path: &str) -> bool {
+    kind == Kind::Order && path == "lines"
+}
+
+/// A value of `kind`'s field `path` as the card shows it, for values that need no lookup: an
+/// order's status by its label, its amounts (minor units) as money.
+fn formatted(tr: Tr, kind: Kind, path: &str, v: String) -> String {
+    if kind != Kind::Order || v.is_empty() {
+        return v;
+    }
+    match path {
+        "status" => tr.t(super::orders::status_key(&v)).to_owned(),
+        "subtotal" | "discount_total" | "total" => {
+            v.parse::<i64>().map_or(v, super::orders::fmt_money)
+        }
+        _ => v,
+    }
+}
+
 /// The history of document `id` of `kind`, newest first, formatted in `tr`'s language: custom
-/// fields by their labels, territories and users (owner, rep) by their names.
+/// fields by their labels, territories, users (owner, rep) and customers by their names, an
+/// order's status and amounts as the order card shows them, its lines summarised, long values
+/// shortened.
 pub async fn views(
     db: &Db,
     tr: Tr,
@@ -305,8 +343,30 @@ pub async fn views(
             }
         }
     }
+    // Customers a change names (an order's or a visit's customer).
+    let mut customer_names: HashMap<String, String> = HashMap::new();
+    for e in &entries {
+        for f in e.fields.iter().filter(|f| f.path == "customer") {
+            for v in [&f.old, &f.new] {
+                if customer_names.contains_key(v) {
+                    continue;
+                }
+                let Ok(c) = DocId::parse(v) else { continue };
+                match write::load_record(db, c).await {
+                    Ok(record) => {
+                        if let Some(name) = record["name"].as_str() {
+                            customer_names.insert(v.clone(), name.to_owned());
+                        }
+                    }
+                    Err(write::WriteError::NotFound(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
     let name_of = |path: &str, v: String| -> String {
         match path {
+            "customer" => customer_names.get(&v).cloned().unwrap_or(v),
             "territory" => territory_names.get(&v).cloned().unwrap_or(v),
             "owner" | "rep" => UserId::parse(&v)
                 .ok()
@@ -343,10 +403,20 @@ pub async fn views(
             changes: e
                 .fields
                 .into_iter()
-                .map(|f| ChangeView {
-                    field: field_label(&f.path),
-                    old: name_of(&f.path, f.old),
-                    new: name_of(&f.path, f.new),
+                .map(|f| {
+                    if summarised(kind, &f.path) {
+                        ChangeView {
+                            field: field_label(&f.path),
+                            old: String::new(),
+                            new: String::new(),
+                        }
+                    } else {
+                        ChangeView {
+                            field: field_label(&f.path),
+                            old: shorten(formatted(tr, kind, &f.path, name_of(&f.path, f.old))),
+                            new: shorten(formatted(tr, kind, &f.path, name_of(&f.path, f.new))),
+                        }
+                    }
                 })
                 .collect(),
         })
@@ -355,8 +425,14 @@ pub async fn views(
 
 #[cfg(test)]
 mod tests {
-    use super::display;
+    use super::{display, shorten};
     use serde_json::json;
+
+    #[test]
+    fn long_values_are_shortened() {
+        assert_eq!(shorten("短".repeat(120)), "短".repeat(120));
+        assert_eq!(shorten("长".repeat(121)), format!("{}…", "长".repeat(120)));
+    }
 
     #[test]
     fn values_display() {

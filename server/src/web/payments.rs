@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use fieldcrm_core::DocId;
 use serde::{Deserialize, Serialize};
 
+use super::customer_export::{self, Format, MAX_EXPORT_ROWS};
 use super::i18n::Tr;
 use super::orders::card::render_card;
 use super::orders::{fmt_money, parse_money, status_key, valid_date};
@@ -26,7 +27,10 @@ use super::session::WebUser;
 use super::{Shell, WebError, fmt_ms, render};
 use crate::auth::permissions::Permission;
 use crate::db::audit::{self, AuditEntry};
-use crate::db::payments::{self, NewPayment, Payment, PaymentError, PaymentFilter, PaymentMethod};
+use crate::db::payments::{
+    self, CustomerReceivable, NewPayment, OverdueRow, Payment, PaymentError, PaymentFilter,
+    PaymentMethod,
+};
 use crate::db::{now_ms, territories};
 use crate::startup::AppState;
 
@@ -36,9 +40,12 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/orders/{id}/payments", post(record))
         .route("/payments", get(list))
+        .route("/payments/export", get(export_payments))
         .route("/payments/{id}/reverse", post(reverse))
         .route("/receivables", get(receivables))
         .route("/receivables/overdue", get(overdue))
+        .route("/receivables/export", get(export_receivables))
+        .route("/receivables/overdue/export", get(export_overdue))
 }
 
 /// (key, zh-CN, English): the payment pages' messages.
@@ -104,6 +111,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Without a contract the terms are 30 days",
     ),
     ("rcv.customer_figure", "应收余额", "Receivable"),
+    ("pay.status", "状态", "Status"),
+    ("pay.recorded_at", "登记时间", "Recorded at"),
 ];
 
 /// The message key of a method's label.
@@ -354,6 +363,8 @@ struct ListPage {
     pages: i64,
     prev_url: Option<String>,
     next_url: Option<String>,
+    /// The export's query string: the list's filters, without the page.
+    export_query: String,
 }
 
 fn date_filter(s: &str) -> Result<Option<String>, WebError> {
@@ -365,6 +376,28 @@ fn date_filter(s: &str) -> Result<Option<String>, WebError> {
     }
 }
 
+/// The filter of the payment list's query (its first page), restricted to the user's owners.
+async fn payment_filter(
+    state: &AppState,
+    user: &WebUser,
+    query: &PaymentQuery,
+) -> Result<PaymentFilter, WebError> {
+    let method = match query.method.trim() {
+        "" => None,
+        m => Some(PaymentMethod::parse(m).ok_or_else(|| WebError::BadRequest("method".into()))?),
+    };
+    let customer = query.customer.trim();
+    Ok(PaymentFilter {
+        from: date_filter(&query.from)?,
+        to: date_filter(&query.to)?,
+        customer: (!customer.is_empty()).then(|| customer.chars().take(100).collect()),
+        method,
+        owners: user.owner_restriction(&state.db).await?,
+        offset: 0,
+        limit: PAGE_SIZE,
+    })
+}
+
 /// `GET /payments`.
 pub async fn list(
     State(state): State<AppState>,
@@ -373,26 +406,11 @@ pub async fn list(
 ) -> Result<Response, WebError> {
     user.require(Permission::PaymentsView)?;
     let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
-    let method = match query.method.trim() {
-        "" => None,
-        m => Some(PaymentMethod::parse(m).ok_or_else(|| WebError::BadRequest("method".into()))?),
-    };
     let page = query.page.unwrap_or(1).clamp(1, 1_000_000);
-    let customer = query.customer.trim();
-    let result = payments::list(
-        &state.db,
-        &scope,
-        &PaymentFilter {
-            from: date_filter(&query.from)?,
-            to: date_filter(&query.to)?,
-            customer: (!customer.is_empty()).then(|| customer.chars().take(100).collect()),
-            method,
-            owners: user.owner_restriction(&state.db).await?,
-            offset: (page - 1) * PAGE_SIZE,
-            limit: PAGE_SIZE,
-        },
-    )
-    .await?;
+    let mut filter = payment_filter(&state, &user, &query).await?;
+    filter.offset = (page - 1) * PAGE_SIZE;
+    filter.limit = PAGE_SIZE;
+    let result = payments::list(&state.db, &scope, &filter).await?;
     let tr = Tr(user.lang);
     let pages = ((result.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let url = |p: i64| {
@@ -414,6 +432,11 @@ pub async fn list(
         pages,
         prev_url: (page > 1).then(|| url(page - 1)),
         next_url: (page < pages).then(|| url(page + 1)),
+        export_query: {
+            let mut q = query.clone();
+            q.page = None;
+            serde_urlencoded::to_string(&q).unwrap_or_default()
+        },
         query,
     })
 }
@@ -536,6 +559,238 @@ pub async fn overdue(State(state): State<AppState>, user: WebUser) -> Result<Res
     })
 }
 
+/// Query string of an export: the format (`xlsx`, the default, or `csv`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct FormatQuery {
+    format: String,
+}
+
+/// Query string of the payment export: the list's filters, plus the format.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PaymentExportQuery {
+    format: String,
+    #[serde(flatten)]
+    list: PaymentQuery,
+}
+
+/// Minor units as a plain decimal (`-1234.50`): no grouping, so a spreadsheet reads a number.
+fn plain_money(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+/// Message keys to the user's labels.
+fn labels(tr: Tr, keys: &[&str]) -> Vec<String> {
+    keys.iter().map(|k| tr.t(k).to_owned()).collect()
+}
+
+/// `GET /payments/export?format=xlsx|csv&<list filters>`: every payment the list shows with
+/// these filters (all pages, reversed ones marked), in the user's scope.
+pub async fn export_payments(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(query): Query<PaymentExportQuery>,
+) -> Result<Response, WebError> {
+    user.require(Permission::PaymentsView)?;
+    let format = Format::parse(&query.format)?;
+    let mut list = query.list;
+    list.page = None;
+    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
+    let mut filter = payment_filter(&state, &user, &list).await?;
+    filter.limit = EXPORT_BATCH;
+    let tr = Tr(user.lang);
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    loop {
+        let page = payments::list(&state.db, &scope, &filter).await?;
+        let n = i64::try_from(page.rows.len()).unwrap_or(0);
+        for p in &page.rows {
+            rows.push(vec![
+                p.paid_on.clone(),
+                p.customer_name.clone(),
+                p.order_number
+                    .clone()
+                    .unwrap_or_else(|| tr.t("ord.unnumbered").to_owned()),
+                plain_money(p.amount),
+                tr.t(method_key(&p.method)).to_owned(),
+                p.reference.clone(),
+                p.notes.clone(),
+                p.recorded_by_name.clone(),
+                fmt_ms(Some(p.created_at)),
+                match p.reversed_at {
+                    Some(at) => format!(
+                        "{} {} {} {}",
+                        tr.t("pay.reversed"),
+                        fmt_ms(Some(at)),
+                        p.reversed_by_name,
+                        p.reverse_reason
+                    )
+                    .trim_end()
+                    .to_owned(),
+                    None => String::new(),
+                },
+            ]);
+        }
+        filter.offset += n;
+        if n < EXPORT_BATCH || rows.len() >= MAX_EXPORT_ROWS {
+            break;
+        }
+    }
+    rows.truncate(MAX_EXPORT_ROWS);
+    let count = rows.len();
+    let header = labels(
+        tr,
+        &[
+            "pay.paid_on",
+            "pay.customer",
+            "pay.order",
+            "pay.amount",
+            "pay.method",
+            "pay.reference",
+            "pay.notes",
+            "pay.recorded_by",
+            "pay.recorded_at",
+            "pay.status",
+        ],
+    );
+    let bytes = customer_export::encode(format, tr.t("pay.title").to_owned(), header, rows).await?;
+    customer_export::audit_export(
+        &state,
+        &user,
+        "web.payment.export",
+        "payment",
+        serde_json::json!({
+            "format": format.ext(),
+            "filter": serde_urlencoded::to_string(&list).unwrap_or_default(),
+            "rows": count,
+        }),
+    )
+    .await;
+    Ok(customer_export::download(format, "payments", bytes))
+}
+
+/// Payments fetched per query while exporting.
+const EXPORT_BATCH: i64 = 2000;
+
+/// The receivables export's rows.
+fn receivable_rows(rows: &[CustomerReceivable]) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| {
+            vec![
+                r.name.clone(),
+                r.code.clone(),
+                r.orders.to_string(),
+                plain_money(r.total),
+                plain_money(r.paid),
+                plain_money(r.receivable),
+            ]
+        })
+        .collect()
+}
+
+/// `GET /receivables/export?format=xlsx|csv`: what each customer of the user's scope owes.
+pub async fn export_receivables(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(query): Query<FormatQuery>,
+) -> Result<Response, WebError> {
+    user.require(Permission::PaymentsView)?;
+    let format = Format::parse(&query.format)?;
+    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
+    let owners = user.owner_restriction(&state.db).await?;
+    let found = payments::receivables_by_customer(&state.db, &scope, owners.as_deref()).await?;
+    let rows = receivable_rows(&found);
+    let count = rows.len();
+    let tr = Tr(user.lang);
+    let header = labels(
+        tr,
+        &[
+            "ord.customer",
+            "ord.code",
+            "rcv.orders",
+            "rcv.total",
+            "ord.paid",
+            "ord.receivable",
+        ],
+    );
+    let bytes = customer_export::encode(format, tr.t("rcv.title").to_owned(), header, rows).await?;
+    customer_export::audit_export(
+        &state,
+        &user,
+        "web.receivables.export",
+        "payment",
+        serde_json::json!({ "format": format.ext(), "rows": count }),
+    )
+    .await;
+    Ok(customer_export::download(format, "receivables", bytes))
+}
+
+/// The overdue export's rows.
+fn overdue_rows(tr: Tr, rows: &[OverdueRow]) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| {
+            vec![
+                r.number
+                    .clone()
+                    .unwrap_or_else(|| tr.t("ord.unnumbered").to_owned()),
+                tr.t(status_key(&r.status)).to_owned(),
+                r.customer_name.clone(),
+                r.customer_code.clone(),
+                day_of(r.shipped_at),
+                r.terms_days.to_string(),
+                r.contract_number.clone().unwrap_or_default(),
+                day_of(r.due_at),
+                r.days_overdue.to_string(),
+                plain_money(r.receivable()),
+            ]
+        })
+        .collect()
+}
+
+/// `GET /receivables/overdue/export?format=xlsx|csv`: the overdue orders of the user's scope.
+pub async fn export_overdue(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(query): Query<FormatQuery>,
+) -> Result<Response, WebError> {
+    user.require(Permission::PaymentsView)?;
+    let format = Format::parse(&query.format)?;
+    let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
+    let owners = user.owner_restriction(&state.db).await?;
+    let found = payments::overdue(&state.db, &scope, owners.as_deref(), now_ms()).await?;
+    let tr = Tr(user.lang);
+    let rows = overdue_rows(tr, &found);
+    let count = rows.len();
+    let header = labels(
+        tr,
+        &[
+            "ord.number",
+            "ord.status",
+            "ord.customer",
+            "ord.code",
+            "rcv.shipped_on",
+            "rcv.terms",
+            "ord.contract",
+            "rcv.due",
+            "rcv.days_overdue",
+            "ord.receivable",
+        ],
+    );
+    let bytes =
+        customer_export::encode(format, tr.t("rcv.overdue").to_owned(), header, rows).await?;
+    customer_export::audit_export(
+        &state,
+        &user,
+        "web.overdue.export",
+        "payment",
+        serde_json::json!({ "format": format.ext(), "rows": count }),
+    )
+    .await;
+    Ok(customer_export::download(format, "overdue", bytes))
+}
+
 /// The customer card's receivable figure, formatted, when the user may see payments.
 pub async fn customer_figure(
     state: &AppState,
@@ -548,4 +803,16 @@ pub async fn customer_figure(
     Ok(Some(fmt_money(
         payments::customer_receivable(&state.db, customer).await?,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_money;
+
+    #[test]
+    fn money_is_a_plain_decimal() {
+        assert_eq!(plain_money(123_456_789), "1234567.89");
+        assert_eq!(plain_money(5), "0.05");
+        assert_eq!(plain_money(-1_250), "-12.50");
+    }
 }

@@ -18,6 +18,7 @@ mod browser_admin;
 mod browser_catalog;
 mod browser_client;
 mod browser_import;
+mod browser_import_cancel;
 mod browser_list;
 mod browser_orders;
 mod browser_schema;

@@ -250,6 +250,81 @@ pub(crate) fn text_of(page: &str, id: &str) -> String {
     rest[start..start + end].trim().to_owned()
 }
 
+/// One entry of a card's change history: who, via, whether it is the creation, and its changes
+/// (field label, old, new), as the page shows them (HTML-escaped).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct HistoryRow {
+    pub who: String,
+    pub via: String,
+    pub created: bool,
+    pub changes: Vec<(String, String, String)>,
+}
+
+/// The text between `open` (the first occurrence at or after `from`, up to its `>`) and `close`.
+fn inner<'a>(s: &'a str, open: &str, close: &str) -> Option<(&'a str, usize)> {
+    let at = s.find(open)?;
+    let start = at + s[at..].find('>')? + 1;
+    let end = start + s[start..].find(close)?;
+    Some((&s[start..end], end + close.len()))
+}
+
+/// The change history of the order card `page` (`#order-history`), newest first.
+pub(crate) fn order_history(page: &str) -> Vec<HistoryRow> {
+    let at = page
+        .find("id=\"order-history\"")
+        .expect("no #order-history");
+    let section = &page[at..at + page[at..].find("</details>").expect("unclosed history")];
+    let mut rows = Vec::new();
+    let mut rest = section;
+    while let Some(start) = rest.find("<tr class=\"history-entry\">") {
+        let end = start + rest[start..].find("</tr>").expect("unclosed row");
+        let row = &rest[start..end];
+        rest = &rest[end..];
+        let mut cells = Vec::new();
+        let mut r = row;
+        while let Some((cell, next)) = inner(r, "<td", "</td>") {
+            cells.push(cell);
+            r = &r[next..];
+        }
+        assert_eq!(cells.len(), 4, "{row}");
+        let mut changes = Vec::new();
+        let mut c = cells[3];
+        while let Some(at) = c.find("<div class=\"change\">") {
+            let end = at + c[at..].find("</div>").expect("unclosed change");
+            let change = &c[at..end];
+            let field = inner(change, "<span class=\"field\"", "</span>")
+                .map(|(f, _)| f.to_owned())
+                .unwrap_or_default();
+            let old = inner(change, "<span class=\"old\"", "</span>")
+                .map(|(f, _)| f.to_owned())
+                .unwrap_or_default();
+            let new = inner(change, "<span class=\"new\"", "</span>")
+                .map(|(f, _)| f.to_owned())
+                .unwrap_or_default();
+            changes.push((field, old, new));
+            c = &c[end..];
+        }
+        rows.push(HistoryRow {
+            who: cells[1].trim().to_owned(),
+            via: cells[2].trim().to_owned(),
+            created: cells[3].contains("<strong>"),
+            changes,
+        });
+    }
+    rows
+}
+
+/// An entry of the history, summarised: who, via, the status change, whether the lines changed.
+type Step<'a> = (&'a str, &'a str, Option<(&'a str, &'a str)>, bool);
+
+/// The (field, old, new) change of `field` in `row`.
+pub(crate) fn change_of<'a>(row: &'a HistoryRow, field: &str) -> Option<(&'a str, &'a str)> {
+    row.changes
+        .iter()
+        .find(|(f, _, _)| f == field)
+        .map(|(_, o, n)| (o.as_str(), n.as_str()))
+}
+
 async fn office_confirms_ships_partially_then_fully_and_completes(app: TestApp) {
     let s = &app.seed;
     let customer = create_customer(
@@ -429,6 +504,57 @@ async fn office_confirms_ships_partially_then_fully_and_completes(app: TestApp) 
         !card.body.contains("id=\"order-actions\""),
         "no action left"
     );
+    // The change history, through the shared history view: each step by the office user, in the
+    // back office, the status from its label to its label; shipping changes the lines (named, no
+    // values); the server numbered it; the first entry is the creation, by the rep who took the
+    // order (compared with an empty order: a draft).
+    let history = order_history(&card.body);
+    let steps: Vec<Step> = history
+        .iter()
+        .map(|h| {
+            (
+                h.who.as_str(),
+                h.via.as_str(),
+                change_of(h, "状态"),
+                change_of(h, "明细").is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("内勤 Office", "后台", Some(("已发货", "已完成")), false),
+            ("内勤 Office", "后台", Some(("部分发货", "已发货")), true),
+            ("内勤 Office", "后台", Some(("已确认", "部分发货")), true),
+            ("内勤 Office", "后台", Some(("已提交", "已确认")), false),
+            ("系统", "后台", None, false),
+            (
+                "上海销售 Shanghai Rep",
+                "后台",
+                Some(("草稿", "已提交")),
+                true
+            ),
+        ],
+        "{history:#?}"
+    );
+    assert!(history.last().unwrap().created && !history[0].created);
+    // The server numbers the order once it is submitted.
+    assert_eq!(history[4].changes.len(), 1, "{:?}", history[4]);
+    let (old, new) = change_of(&history[4], "编号").unwrap();
+    assert!(old.is_empty() && new.starts_with("SO-"), "{new}");
+    assert_eq!(change_of(&history[1], "明细"), Some(("", "")));
+    let created = history.last().unwrap();
+    assert_eq!(
+        change_of(created, "客户"),
+        Some(("", "订单客户 Order Co")),
+        "the customer by its name"
+    );
+    assert_eq!(
+        change_of(created, "销售"),
+        Some(("", "上海销售 Shanghai Rep")),
+        "the rep by their name"
+    );
+    assert_eq!(change_of(created, "合计"), Some(("0.00", "409.50")));
     // Each step is audited as the office user's.
     for action in ["web.order.confirm", "web.order.ship", "web.order.complete"] {
         let rows = audit::list(
@@ -514,6 +640,33 @@ async fn cancelling_needs_a_reason_and_the_role_decides_the_step(app: TestApp) {
     let card = office.get(&app, &format!("/orders/{order}")).await;
     assert!(card.body.contains(&esc(reason)));
     assert!(!card.body.contains("<script>alert(1)"));
+    // The cancellation in the change history: by the rep, status and reason old → new.
+    let history = order_history(&card.body);
+    assert_eq!(
+        history[0],
+        HistoryRow {
+            who: "上海销售 Shanghai Rep".into(),
+            via: "后台".into(),
+            created: false,
+            changes: vec![
+                ("取消原因".into(), String::new(), esc(reason)),
+                ("状态".into(), "已提交".into(), "已取消".into()),
+            ],
+        },
+        "{history:#?}"
+    );
+    // In English, the labels are English.
+    let office_en = Browser {
+        cookies: format!("{}; fieldcrm_lang=en", office.cookies),
+        csrf: office.csrf.clone(),
+    };
+    let card_en = office_en.get(&app, &format!("/orders/{order}")).await;
+    let history_en = order_history(&card_en.body);
+    assert_eq!(
+        change_of(&history_en[0], "Status"),
+        Some(("Submitted", "Cancelled"))
+    );
+    assert_eq!(history_en[0].via, "Back office");
     // Cancelled: no payments, receivable 0.
     assert_eq!(text_of(&card.body, "order-receivable"), "0.00");
     let r = office

@@ -4,17 +4,68 @@
 //! list from the date the order entered `shipped` plus the payment terms (the contract's, else 30
 //! days). Runs on SQLite and PostgreSQL.
 
+use calamine::{Reader, Xlsx, open_workbook_from_rs};
 use fieldcrm_core::DocId;
+use fieldcrm_server::auth::permissions::Permission;
 use fieldcrm_server::db::audit::{self, AuditFilter};
-use fieldcrm_server::db::payments;
-use hyper::StatusCode;
+use fieldcrm_server::db::{payments, roles};
+use hyper::{Method, StatusCode};
 
 use crate::backend_tests;
 use crate::helpers::TestApp;
 use crate::orders_office::{
-    TWO_LINES, assert_refused, create_customer, create_order, line_ids, ok_redirect, text_of,
+    TWO_LINES, assert_refused, create_customer, create_order, line_ids, ok_redirect, raw, text_of,
 };
-use crate::web::sign_in;
+use crate::web::{Browser, sign_in};
+
+/// A hostile payment reference: a spreadsheet would run it as a formula.
+const HOSTILE: &str = "=cmd|' /C calc'!A0";
+
+/// `path` downloaded by `b`: status, content type, the bytes.
+async fn download(app: &TestApp, b: &Browser, path: &str) -> (StatusCode, String, Vec<u8>) {
+    let (status, headers, body) = raw(app, b, Method::GET, path, &[], Vec::new()).await;
+    let ct = headers
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, ct, body)
+}
+
+/// The first sheet of an .xlsx export, every row as strings (header first).
+async fn xlsx_rows(app: &TestApp, b: &Browser, path: &str) -> Vec<Vec<String>> {
+    let (status, ct, bytes) = download(app, b, path).await;
+    assert_eq!(status, StatusCode::OK, "{path}");
+    assert!(ct.contains("spreadsheetml"), "{path}: {ct}");
+    let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&sheet).unwrap();
+    range
+        .rows()
+        .map(|r| r.iter().map(ToString::to_string).collect())
+        .collect()
+}
+
+/// A CSV export, every row as strings (header first); checks the BOM.
+async fn csv_rows(app: &TestApp, b: &Browser, path: &str) -> Vec<Vec<String>> {
+    let (status, ct, bytes) = download(app, b, path).await;
+    assert_eq!(status, StatusCode::OK, "{path}");
+    assert!(ct.starts_with("text/csv"), "{path}: {ct}");
+    assert!(bytes.starts_with(&[0xef, 0xbb, 0xbf]), "{path}: no BOM");
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(&bytes[3..])
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// The cells of `rows` (header skipped) at `cols`.
+fn pick(rows: &[Vec<String>], cols: &[usize]) -> Vec<Vec<String>> {
+    rows[1..]
+        .iter()
+        .map(|r| cols.iter().map(|c| r[*c].clone()).collect())
+        .collect()
+}
 
 async fn payments_bring_the_receivable_to_zero_and_overpayment_is_refused(app: TestApp) {
     let s = &app.seed;
@@ -186,6 +237,237 @@ async fn payments_bring_the_receivable_to_zero_and_overpayment_is_refused(app: T
     assert_refused(&r, "pay a draft", "草稿或已取消的订单不能登记回款");
 }
 
+async fn payment_lists_export_escaped_in_the_users_scope(app: TestApp) {
+    let s = &app.seed;
+    let sh = create_customer(
+        &app,
+        "上海回款 SH Pay",
+        "C-EXP-SH",
+        s.shanghai,
+        s.users["rep.sh"],
+    )
+    .await;
+    let bj = create_customer(
+        &app,
+        "北京回款 BJ Pay",
+        "C-EXP-BJ",
+        s.beijing,
+        s.users["rep.bj"],
+    )
+    .await;
+    let sh_order = create_order(&app, sh, "rep.sh", "submitted", TWO_LINES).await;
+    let bj_order = create_order(&app, bj, "rep.bj", "submitted", &[("P-E", 2.0, 5_000, 0)]).await;
+    let office = sign_in(&app, "office").await;
+    for o in [sh_order, bj_order] {
+        ok_redirect(
+            &office
+                .post(&app, &format!("/orders/{o}/confirm"), &[])
+                .await,
+            "confirm",
+        );
+    }
+    for (order, amount, date, method, reference) in [
+        (sh_order, "100", "2026-03-01", "bank_transfer", HOSTILE),
+        (sh_order, "50.25", "2026-03-02", "cash", "CASH-1"),
+        (bj_order, "30", "2026-03-03", "cash", "BJ-1"),
+    ] {
+        let r = office
+            .post(
+                &app,
+                &format!("/orders/{order}/payments"),
+                &[
+                    ("amount", amount),
+                    ("paid_on", date),
+                    ("method", method),
+                    ("reference", reference),
+                ],
+            )
+            .await;
+        ok_redirect(&r, reference);
+    }
+    // The list links to its export with its filters.
+    let page = office
+        .get(&app, "/payments?method=cash&customer=C-EXP")
+        .await;
+    assert!(
+        page.body
+            .contains("href=\"/payments/export?format=csv&customer=C-EXP&#38;method=cash\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("id=\"export-xlsx\""));
+
+    // Everything, as .xlsx: newest first, amounts as plain decimals, the hostile reference inert.
+    let rows = xlsx_rows(&app, &office, "/payments/export?format=xlsx").await;
+    assert_eq!(
+        rows[0][..5],
+        ["回款日期", "客户", "订单", "金额（元）", "方式"].map(String::from)
+    );
+    let cols = [0, 1, 3, 4, 5];
+    assert_eq!(
+        pick(&rows, &cols),
+        [
+            ["2026-03-03", "北京回款 BJ Pay", "30.00", "现金", "BJ-1"],
+            ["2026-03-02", "上海回款 SH Pay", "50.25", "现金", "CASH-1"],
+            [
+                "2026-03-01",
+                "上海回款 SH Pay",
+                "100.00",
+                "银行转账",
+                "'=cmd|' /C calc'!A0"
+            ],
+        ]
+        .map(|r| r.map(String::from).to_vec())
+    );
+    // With the list's filters, as CSV.
+    let rows = csv_rows(
+        &app,
+        &office,
+        "/payments/export?format=csv&method=cash&customer=C-EXP-SH",
+    )
+    .await;
+    assert_eq!(
+        pick(&rows, &cols),
+        [["2026-03-02", "上海回款 SH Pay", "50.25", "现金", "CASH-1"]]
+            .map(|r| r.map(String::from).to_vec())
+    );
+    let rows = csv_rows(
+        &app,
+        &office,
+        "/payments/export?format=csv&from=2026-03-01&to=2026-03-01",
+    )
+    .await;
+    assert_eq!(rows[1][5], "'=cmd|' /C calc'!A0", "escaped in CSV too");
+    assert_eq!(rows.len(), 2);
+    // A reversed payment is exported, marked.
+    let cash = payments::for_order(&app.db, sh_order).await.unwrap()[1].id;
+    let r = office
+        .post(
+            &app,
+            &format!("/payments/{cash}/reverse"),
+            &[("reason", "bounced")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let rows = csv_rows(&app, &office, "/payments/export?format=csv&method=cash").await;
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows[2][9].starts_with("已冲销") && rows[2][9].ends_with("bounced"),
+        "{rows:?}"
+    );
+    assert_eq!(rows[1][9], "");
+
+    // A rep exports only their own customers' payments.
+    let rep = sign_in(&app, "rep.sh").await;
+    let rows = xlsx_rows(&app, &rep, "/payments/export").await;
+    assert_eq!(
+        pick(&rows, &[1, 3]),
+        [["上海回款 SH Pay", "50.25"], ["上海回款 SH Pay", "100.00"]]
+            .map(|r| r.map(String::from).to_vec())
+    );
+
+    // Receivables by customer: 409.50 − 100.00 = 309.50 (the cash payment is reversed), 70.00.
+    let page = office.get(&app, "/receivables").await;
+    assert!(
+        page.body
+            .contains("href=\"/receivables/export?format=xlsx\"")
+    );
+    let header = ["客户", "编码", "订单数", "订单金额", "已回款", "应收"];
+    let rows = xlsx_rows(&app, &office, "/receivables/export?format=xlsx").await;
+    let mut got = pick(&rows, &[0, 1, 2, 3, 4, 5]);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            [
+                "上海回款 SH Pay",
+                "C-EXP-SH",
+                "1",
+                "409.50",
+                "100.00",
+                "309.50"
+            ],
+            [
+                "北京回款 BJ Pay",
+                "C-EXP-BJ",
+                "1",
+                "100.00",
+                "30.00",
+                "70.00"
+            ],
+        ]
+        .map(|r| r.map(String::from).to_vec())
+    );
+    let rows = csv_rows(&app, &rep, "/receivables/export?format=csv").await;
+    assert_eq!(rows[0].len(), header.len());
+    assert_eq!(
+        pick(&rows, &[1, 5]),
+        [["C-EXP-SH", "309.50"]].map(|r| r.map(String::from).to_vec()),
+        "the rep's scope"
+    );
+
+    // Audited: who, format, filter, rows.
+    let audited = audit::list(
+        &app.db,
+        &AuditFilter {
+            action: Some("web.payment.export".into()),
+            ..AuditFilter::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(audited.len(), 5);
+    let rep_id = app.seed.users["rep.sh"];
+    let rep_entry = audited
+        .iter()
+        .find(|r| r.entry.user_id == Some(rep_id))
+        .expect("the rep's export");
+    assert_eq!(rep_entry.entry.detail["rows"], 2);
+    assert_eq!(rep_entry.entry.detail["format"], "xlsx");
+    let receivables = audit::list(
+        &app.db,
+        &AuditFilter {
+            action: Some("web.receivables.export".into()),
+            ..AuditFilter::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(receivables.len(), 2);
+
+    // A bad format is refused; users without PaymentsView get nothing.
+    let (status, _, _) = download(&app, &office, "/payments/export?format=pdf").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let rep_role = roles::system_role(&app.db, fieldcrm_core::Role::Rep)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut permissions = rep_role.permissions.clone();
+    assert!(permissions.remove(&Permission::PaymentsView));
+    roles::update(
+        &app.db,
+        rep_role.id,
+        &roles::RoleSpec {
+            name: rep_role.name.clone(),
+            kind: rep_role.kind,
+            permissions,
+            data_scope: rep_role.data_scope,
+            max_discount_bp: rep_role.max_discount_bp,
+        },
+    )
+    .await
+    .unwrap();
+    let rep = sign_in(&app, "rep.sh").await;
+    for path in [
+        "/payments/export",
+        "/receivables/export",
+        "/receivables/overdue/export?format=csv",
+    ] {
+        let (status, _, _) = download(&app, &rep, path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+}
+
 async fn overdue_orders_follow_the_shipping_date_and_the_payment_terms(app: TestApp) {
     let s = &app.seed;
     let customer = create_customer(
@@ -340,9 +622,57 @@ async fn overdue_orders_follow_the_shipping_date_and_the_payment_terms(app: Test
     assert!(r.body.contains("id=\"no-overdue\""));
     let r = bj.get(&app, "/receivables").await;
     assert!(r.body.contains("id=\"no-receivables\""));
+    // The overdue export: both orders, as the page lists them; the rep of Shanghai gets them
+    // too, the rep of Beijing a header only.
+    let r = office.get(&app, "/receivables/overdue").await;
+    assert!(
+        r.body
+            .contains("href=\"/receivables/overdue/export?format=csv\"")
+    );
+    let rows = xlsx_rows(&app, &office, "/receivables/overdue/export?format=xlsx").await;
+    assert_eq!(
+        rows[0],
+        [
+            "订单号",
+            "状态",
+            "客户",
+            "编码",
+            "发货日期",
+            "账期（天）",
+            "合同",
+            "到期日",
+            "逾期天数",
+            "应收"
+        ]
+        .map(String::from)
+    );
+    assert_eq!(
+        pick(&rows, &[2, 3, 5, 6, 8, 9]),
+        [
+            [
+                "逾期客户 Late Co",
+                "C-LATE",
+                "15",
+                "HT-LATE-1",
+                "25",
+                "100.00"
+            ],
+            ["逾期客户 Late Co", "C-LATE", "30", "", "10", "100.00"],
+        ]
+        .map(|r| r.map(String::from).to_vec())
+    );
+    assert_eq!(rows[2][1], "已完成");
+    let sh = sign_in(&app, "rep.sh").await;
+    let rows = csv_rows(&app, &sh, "/receivables/overdue/export?format=csv").await;
+    assert_eq!(rows.len(), 3);
+    let rows = csv_rows(&app, &bj, "/receivables/overdue/export?format=csv").await;
+    assert_eq!(rows.len(), 1, "only the header: {rows:?}");
+    let rows = xlsx_rows(&app, &bj, "/receivables/export").await;
+    assert_eq!(rows.len(), 1, "only the header: {rows:?}");
 }
 
 backend_tests!(
     payments_bring_the_receivable_to_zero_and_overpayment_is_refused,
+    payment_lists_export_escaped_in_the_users_scope,
     overdue_orders_follow_the_shipping_date_and_the_payment_terms,
 );

@@ -6,16 +6,17 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use fieldcrm_core::document::Kind;
 use fieldcrm_core::domain::order::may_transition;
 use fieldcrm_core::domain::{Customer, Order, OrderStatus};
 use fieldcrm_core::{DocId, UserId};
 
 use super::{fmt_bp, fmt_money, fmt_qty, load_order, status_key, user_name};
 use crate::auth::permissions::Permission;
-use crate::db::{contracts, orders, payments, projections};
+use crate::db::{contracts, orders, payments, projections, schema};
 use crate::startup::AppState;
 use crate::sync::write;
-use crate::web::history::{self, Via, Who};
+use crate::web::history::{self, HistoryView};
 use crate::web::i18n::Tr;
 use crate::web::payments::{PaymentForm, PaymentView, method_choices, payment_views};
 use crate::web::scope;
@@ -51,23 +52,6 @@ pub struct LogView {
     status: &'static str,
     who: String,
     when: String,
-}
-
-/// A field change of the change history.
-#[derive(Debug)]
-pub struct ChangeView {
-    field: String,
-    old: String,
-    new: String,
-}
-
-/// A change of the change history.
-#[derive(Debug)]
-pub struct HistoryView {
-    when: String,
-    who: String,
-    via: String,
-    changes: Vec<ChangeView>,
 }
 
 /// Everything the card and the print view show.
@@ -175,7 +159,8 @@ async fn view(
         });
     }
     let history = if with_history {
-        history_views(state, tr, id).await?
+        let reference = schema::reference(&state.db).await?;
+        history::views(&state.db, tr, &reference, Kind::Order, id).await?
     } else {
         Vec::new()
     };
@@ -294,59 +279,6 @@ async fn view(
         can_reverse: user.can(Permission::PaymentsEdit),
         payments,
     })
-}
-
-/// The document's change history, newest first (lines summarised: they are one value).
-async fn history_views(state: &AppState, tr: Tr, id: DocId) -> Result<Vec<HistoryView>, WebError> {
-    let entries = history::load(&state.db, id).await?;
-    let (user_names, device_names) = history::names(&state.db, &entries).await?;
-    let short = |s: String| -> String {
-        if s.chars().count() > 120 {
-            let mut t: String = s.chars().take(120).collect();
-            t.push('…');
-            t
-        } else {
-            s
-        }
-    };
-    Ok(entries
-        .into_iter()
-        .map(|e| HistoryView {
-            when: fmt_ms(Some(e.at)),
-            who: match e.who {
-                Who::User(u) => user_names.get(&u).cloned().unwrap_or_default(),
-                Who::Server => tr.t("ord.server").to_owned(),
-            },
-            via: match e.via {
-                Via::Device(d) => format!(
-                    "{} · {}",
-                    tr.t("hist.device"),
-                    device_names.get(&d).cloned().unwrap_or_default()
-                ),
-                Via::Server => tr.t("hist.back_office").to_owned(),
-                Via::Unknown => String::new(),
-            },
-            changes: e
-                .fields
-                .into_iter()
-                .map(|f| {
-                    if f.path == "lines" {
-                        ChangeView {
-                            field: tr.t("ord.lines").to_owned(),
-                            old: String::new(),
-                            new: String::new(),
-                        }
-                    } else {
-                        ChangeView {
-                            field: f.path,
-                            old: short(f.old),
-                            new: short(f.new),
-                        }
-                    }
-                })
-                .collect(),
-        })
-        .collect())
 }
 
 /// Renders the card with `status`, an error for the action forms, and the payment form's values.
