@@ -10,14 +10,97 @@
 use fieldcrm_core::document::Kind;
 use fieldcrm_core::schema::{DictEntry, DictList, FieldDef, FieldType, Reference};
 use fieldcrm_core::{DocId, TerritoryId};
-use sqlx::Row;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::territories::ScopeTerritories;
 use super::{Backend, Db, DbError, flag, now_ms};
 
-/// Reads the whole dictionary and every field definition, with the content version.
-pub async fn reference(db: &Db) -> Result<Reference, DbError> {
+// ----- the cached reference -----
+
+/// The last [`Reference`] this process read, with the `reference_version` it was read at. Lives
+/// in [`Db`] (shared by its clones), so every caller of [`reference`] shares it.
+#[derive(Debug, Default)]
+pub struct ReferenceCache {
+    last: RwLock<Option<(i64, Arc<Reference>)>>,
+    full_reads: AtomicU64,
+}
+
+impl ReferenceCache {
+    fn get(&self, version: i64) -> Option<Arc<Reference>> {
+        let last = self.last.read().unwrap_or_else(|e| e.into_inner());
+        match last.as_ref() {
+            Some((v, r)) if *v == version => Some(Arc::clone(r)),
+            _ => None,
+        }
+    }
+
+    fn put(&self, version: i64, reference: Arc<Reference>) {
+        // The last refresh wins: if a slower concurrent refresh files an older version, the
+        // next call sees the version differ and reads again (never serves stale content).
+        *self.last.write().unwrap_or_else(|e| e.into_inner()) = Some((version, reference));
+    }
+}
+
+/// How many full reads (the three queries) [`reference`] has made through `db`'s cache, for
+/// tests and measurements.
+pub fn full_reads(db: &Db) -> u64 {
+    db.reference_cache().full_reads.load(Ordering::Relaxed)
+}
+
+/// The current `reference_version` (one single-row query).
+pub async fn reference_version(db: &Db) -> Result<i64, DbError> {
+    Ok(
+        sqlx::query_scalar::<_, i64>("SELECT version FROM reference_version WHERE id = 1")
+            .fetch_optional(db.pool())
+            .await?
+            .unwrap_or(0),
+    )
+}
+
+/// Moves `reference_version` forward, inside the transaction of the change (so the version and
+/// the content move together for every reader). It moves to at least the current time in
+/// milliseconds, so a rebuilt or restored database does not reuse a version a running process
+/// still caches for other content.
+async fn bump(conn: &mut AnyConnection) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE reference_version SET version = CASE WHEN version + 1 > $1 THEN version + 1 \
+         ELSE $1 END WHERE id = 1",
+    )
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The dictionary and every field definition, with the content version: the cached copy when
+/// `reference_version` has not moved since it was read (one single-row query), else a full
+/// read that replaces the cache.
+///
+/// Always runs on the pool, never inside a caller's transaction: each call sees the latest
+/// committed version, so a change committed before the call is always seen, also when it was
+/// made by another server process on the same database. The version is read *before* the
+/// content, and every change bumps it in its own transaction, so a cached copy is never older
+/// than the version it is filed under (at worst newer, which costs one extra read). See
+/// decision 0020.
+pub async fn reference(db: &Db) -> Result<Arc<Reference>, DbError> {
+    let cache = db.reference_cache();
+    let version = reference_version(db).await?;
+    if let Some(hit) = cache.get(version) {
+        return Ok(hit);
+    }
+    let fresh = Arc::new(reference_uncached(db).await?);
+    cache.full_reads.fetch_add(1, Ordering::Relaxed);
+    cache.put(version, Arc::clone(&fresh));
+    Ok(fresh)
+}
+
+/// Reads the whole dictionary and every field definition, with the content version (three
+/// queries, no cache).
+pub async fn reference_uncached(db: &Db) -> Result<Reference, DbError> {
     let list_rows = sqlx::query(
         "SELECT list_key, name_zh, name_en, system FROM dict_lists ORDER BY system DESC, list_key",
     )
@@ -107,6 +190,7 @@ pub async fn active_fields(db: &Db, kind: Kind) -> Result<Vec<FieldDef>, DbError
 /// Creates a list (admin-created lists are not `system`).
 pub async fn create_list(db: &Db, key: &str, name_zh: &str, name_en: &str) -> Result<(), DbError> {
     let now = now_ms();
+    let mut tx = db.pool().begin().await?;
     sqlx::query(
         "INSERT INTO dict_lists (list_key, name_zh, name_en, system, created_at, updated_at) \
          VALUES ($1, $2, $3, 0, $4, $4)",
@@ -115,14 +199,17 @@ pub async fn create_list(db: &Db, key: &str, name_zh: &str, name_en: &str) -> Re
     .bind(name_zh)
     .bind(name_en)
     .bind(now)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await
     .map_err(|e| DbError::unique(e, format!("list {key}")))?;
+    bump(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Renames a list.
 pub async fn rename_list(db: &Db, key: &str, name_zh: &str, name_en: &str) -> Result<(), DbError> {
+    let mut tx = db.pool().begin().await?;
     let done = sqlx::query(
         "UPDATE dict_lists SET name_zh = $2, name_en = $3, updated_at = $4 WHERE list_key = $1",
     )
@@ -130,20 +217,23 @@ pub async fn rename_list(db: &Db, key: &str, name_zh: &str, name_en: &str) -> Re
     .bind(name_zh)
     .bind(name_en)
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
         return Err(DbError::NotFound(format!("list {key}")));
     }
+    bump(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Adds an entry to a list.
 pub async fn add_entry(db: &Db, list: &str, entry: &DictEntry) -> Result<(), DbError> {
+    let mut tx = db.pool().begin().await?;
     let exists: Option<String> =
         sqlx::query_scalar("SELECT list_key FROM dict_lists WHERE list_key = $1")
             .bind(list)
-            .fetch_optional(db.pool())
+            .fetch_optional(&mut *tx)
             .await?;
     if exists.is_none() {
         return Err(DbError::NotFound(format!("list {list}")));
@@ -159,14 +249,17 @@ pub async fn add_entry(db: &Db, list: &str, entry: &DictEntry) -> Result<(), DbE
     .bind(entry.position)
     .bind(i64::from(entry.active))
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await
     .map_err(|e| DbError::unique(e, format!("code {}", entry.code)))?;
+    bump(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Updates an entry's labels, position and active flag (its code never changes).
 pub async fn update_entry(db: &Db, list: &str, entry: &DictEntry) -> Result<(), DbError> {
+    let mut tx = db.pool().begin().await?;
     let done = sqlx::query(
         "UPDATE dict_entries SET label_zh = $3, label_en = $4, position = $5, active = $6, \
          updated_at = $7 WHERE list_key = $1 AND code = $2",
@@ -178,17 +271,20 @@ pub async fn update_entry(db: &Db, list: &str, entry: &DictEntry) -> Result<(), 
     .bind(entry.position)
     .bind(i64::from(entry.active))
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
         return Err(DbError::NotFound(format!("entry {list}/{}", entry.code)));
     }
+    bump(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Creates a custom field definition.
 pub async fn create_field(db: &Db, def: &FieldDef) -> Result<(), DbError> {
     let now = now_ms();
+    let mut tx = db.pool().begin().await?;
     sqlx::query(
         "INSERT INTO custom_fields (kind, field_key, label_zh, label_en, field_type, list_key, \
          required, active, position, created_at, updated_at) \
@@ -204,15 +300,18 @@ pub async fn create_field(db: &Db, def: &FieldDef) -> Result<(), DbError> {
     .bind(i64::from(def.active))
     .bind(def.position)
     .bind(now)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await
     .map_err(|e| DbError::unique(e, format!("field {}", def.key)))?;
+    bump(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Updates a definition's labels, required and active flags and position (its kind, key, type
 /// and list never change).
 pub async fn update_field(db: &Db, def: &FieldDef) -> Result<(), DbError> {
+    let mut tx = db.pool().begin().await?;
     let done = sqlx::query(
         "UPDATE custom_fields SET label_zh = $3, label_en = $4, required = $5, active = $6, \
          position = $7, updated_at = $8 WHERE kind = $1 AND field_key = $2",
@@ -225,11 +324,13 @@ pub async fn update_field(db: &Db, def: &FieldDef) -> Result<(), DbError> {
     .bind(i64::from(def.active))
     .bind(def.position)
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
         return Err(DbError::NotFound(format!("field {}.{}", def.kind, def.key)));
     }
+    bump(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 

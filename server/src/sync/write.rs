@@ -164,7 +164,7 @@ pub async fn push(
             user: who.user,
             role: who.role,
         },
-        &reference,
+        &*reference,
     );
     if let Verdict::Rejected { code, reason } = &ev.verdict {
         w.rollback().await?;
@@ -332,7 +332,7 @@ pub async fn server_create(
     record: &Value,
     created_by: Option<UserId>,
 ) -> Result<u64, WriteError> {
-    let doc = prepare_create(&schema::reference(db).await?, kind, record)?;
+    let doc = prepare_create(&*schema::reference(db).await?, kind, record)?;
     let mut w = documents::begin_write(db).await?;
     if let Err(e) = store_created(&mut w, kind, id, &doc, created_by).await {
         w.rollback().await?;
