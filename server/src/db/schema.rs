@@ -463,4 +463,233 @@ mod tests {
         assert_ne!(r3.version, r2.version);
         assert_eq!(reference(&db).await.unwrap().version, r3.version);
     }
+
+    fn gold() -> DictEntry {
+        DictEntry {
+            code: "gold".into(),
+            label_zh: "金卡".into(),
+            label_en: "Gold".into(),
+            position: 1,
+            active: true,
+        }
+    }
+
+    fn vip_field() -> FieldDef {
+        FieldDef {
+            kind: Kind::Customer,
+            key: "vip".into(),
+            label_zh: "会员".into(),
+            label_en: "VIP".into(),
+            field_type: FieldType::Choice,
+            list: Some("vip_level".into()),
+            required: false,
+            active: true,
+            position: 1,
+        }
+    }
+
+    /// One call: the reference, and whether it took a full read (else it was the cached copy).
+    async fn read(db: &Db) -> (Arc<Reference>, bool) {
+        let before = full_reads(db);
+        let r = reference(db).await.unwrap();
+        let full = full_reads(db) - before;
+        assert!(full <= 1);
+        (r, full == 1)
+    }
+
+    #[tokio::test]
+    async fn a_cache_hit_returns_the_same_data_without_the_full_read() {
+        let db = memory_db().await;
+        assert_eq!(full_reads(&db), 0);
+        let (first, full) = read(&db).await;
+        assert!(full);
+        let (second, full) = read(&db).await;
+        assert!(!full, "second call must be served from the cache");
+        assert!(Arc::ptr_eq(&first, &second));
+        // A clone of the handle shares the cache.
+        let (third, full) = read(&db.clone()).await;
+        assert!(!full);
+        assert!(Arc::ptr_eq(&first, &third));
+        assert_eq!(*first, reference_uncached(&db).await.unwrap());
+        assert_eq!(full_reads(&db), 1);
+    }
+
+    /// Every write function moves the version, and the next call reads the change.
+    #[tokio::test]
+    async fn every_change_makes_the_next_call_read_fresh_data() {
+        let db = memory_db().await;
+        read(&db).await;
+
+        // List added.
+        create_list(&db, "vip_level", "会员等级", "VIP level")
+            .await
+            .unwrap();
+        let (r, full) = read(&db).await;
+        assert!(full);
+        assert_eq!(r.list("vip_level").unwrap().name_en, "VIP level");
+        assert!(!read(&db).await.1);
+
+        // List renamed.
+        rename_list(&db, "vip_level", "会员", "Membership")
+            .await
+            .unwrap();
+        let (r, full) = read(&db).await;
+        assert!(full);
+        assert_eq!(r.list("vip_level").unwrap().name_en, "Membership");
+
+        // Entry added.
+        add_entry(&db, "vip_level", &gold()).await.unwrap();
+        let (r, full) = read(&db).await;
+        assert!(full);
+        assert_eq!(r.list("vip_level").unwrap().entries, vec![gold()]);
+        assert!(!read(&db).await.1);
+
+        // Entry deactivated.
+        let inactive = DictEntry {
+            active: false,
+            ..gold()
+        };
+        update_entry(&db, "vip_level", &inactive).await.unwrap();
+        let (r, full) = read(&db).await;
+        assert!(full);
+        assert_eq!(r.list("vip_level").unwrap().entries, vec![inactive]);
+
+        // Field added.
+        create_field(&db, &vip_field()).await.unwrap();
+        let (r, full) = read(&db).await;
+        assert!(full);
+        assert_eq!(r.field(Kind::Customer, "vip"), Some(&vip_field()));
+        assert!(!read(&db).await.1);
+
+        // Field changed (made required).
+        let required = FieldDef {
+            required: true,
+            ..vip_field()
+        };
+        update_field(&db, &required).await.unwrap();
+        let (r, full) = read(&db).await;
+        assert!(full);
+        assert_eq!(r.field(Kind::Customer, "vip"), Some(&required));
+        assert_eq!(*r, reference_uncached(&db).await.unwrap());
+        assert!(!read(&db).await.1);
+    }
+
+    #[tokio::test]
+    async fn refused_changes_do_not_move_the_version() {
+        let db = memory_db().await;
+        let v = reference_version(&db).await.unwrap();
+        assert!(matches!(
+            add_entry(&db, "nope", &gold()).await,
+            Err(DbError::NotFound(_))
+        ));
+        assert!(matches!(
+            update_entry(&db, "nope", &gold()).await,
+            Err(DbError::NotFound(_))
+        ));
+        assert!(matches!(
+            rename_list(&db, "nope", "x", "x").await,
+            Err(DbError::NotFound(_))
+        ));
+        assert!(matches!(
+            update_field(&db, &vip_field()).await,
+            Err(DbError::NotFound(_))
+        ));
+        assert!(matches!(
+            create_list(&db, fieldcrm_core::schema::CUSTOMER_TIER, "x", "x").await,
+            Err(DbError::Duplicate(_))
+        ));
+        assert_eq!(reference_version(&db).await.unwrap(), v);
+        create_list(&db, "vip_level", "x", "x").await.unwrap();
+        assert!(reference_version(&db).await.unwrap() > v);
+    }
+
+    /// Two handles (two processes) on one database: a change through one is seen by the other.
+    async fn two_handles_see_each_others_changes(a: Db, b: Db) {
+        let (ra, _) = read(&a).await;
+        let (rb, _) = read(&b).await;
+        assert_eq!(ra.version, rb.version);
+        assert!(!read(&b).await.1);
+
+        create_list(&a, "vip_level", "会员等级", "VIP level")
+            .await
+            .unwrap();
+        let (rb, full) = read(&b).await;
+        assert!(full, "b must notice a's change");
+        assert!(rb.list("vip_level").is_some());
+
+        add_entry(&b, "vip_level", &gold()).await.unwrap();
+        let (ra, full) = read(&a).await;
+        assert!(full);
+        assert_eq!(ra.list("vip_level").unwrap().entries, vec![gold()]);
+
+        create_field(&a, &vip_field()).await.unwrap();
+        let (rb, full) = read(&b).await;
+        assert!(full);
+        assert_eq!(rb.field(Kind::Customer, "vip"), Some(&vip_field()));
+
+        let inactive = DictEntry {
+            active: false,
+            ..gold()
+        };
+        update_entry(&b, "vip_level", &inactive).await.unwrap();
+        update_field(
+            &b,
+            &FieldDef {
+                active: false,
+                ..vip_field()
+            },
+        )
+        .await
+        .unwrap();
+        let (ra, full) = read(&a).await;
+        assert!(full);
+        assert_eq!(ra.list("vip_level").unwrap().entries, vec![inactive]);
+        assert!(!ra.field(Kind::Customer, "vip").unwrap().active);
+        assert_eq!(*ra, reference_uncached(&b).await.unwrap());
+        assert!(!read(&a).await.1);
+        assert!(read(&b).await.1, "b's own writes also move the version");
+        assert!(!read(&b).await.1);
+    }
+
+    #[tokio::test]
+    async fn two_sqlite_handles_on_one_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/r.db", dir.path().display());
+        let a = Db::connect(&url).await.unwrap();
+        a.migrate().await.unwrap();
+        let b = Db::connect(&url).await.unwrap();
+        two_handles_see_each_others_changes(a, b).await;
+    }
+
+    #[tokio::test]
+    async fn two_postgres_handles_on_one_database() {
+        let admin = match Db::connect("postgres://postgres@127.0.0.1:5432/postgres").await {
+            Ok(db) => db,
+            Err(e) => {
+                assert!(
+                    std::env::var("FIELDCRM_REQUIRE_PG").as_deref() != Ok("1"),
+                    "PostgreSQL not reachable: {e}"
+                );
+                eprintln!("SKIPPED: PostgreSQL not reachable ({e})");
+                return;
+            }
+        };
+        let name = format!("fieldcrm_refcache_{}", uuid::Uuid::now_v7().simple());
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(admin.pool())
+            .await
+            .unwrap();
+        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+        let a = Db::connect(&url).await.unwrap();
+        a.migrate().await.unwrap();
+        let b = Db::connect(&url).await.unwrap();
+        two_handles_see_each_others_changes(a.clone(), b.clone()).await;
+        a.close().await;
+        b.close().await;
+        sqlx::query(&format!("DROP DATABASE \"{name}\""))
+            .execute(admin.pool())
+            .await
+            .unwrap();
+    }
+
 }
