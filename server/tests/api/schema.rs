@@ -149,7 +149,7 @@ async fn dictionary_crud_is_audited(app: TestApp) {
         "Membership"
     );
     // Mistakes come back with a message and change nothing.
-    let before = db_schema::reference(&app.db).await.unwrap().version;
+    let before = db_schema::reference(&app.db).await.unwrap().version.clone();
     for (path, form) in [
         (
             "/admin/dictionary",
