@@ -26,10 +26,21 @@ use super::{Backend, Db, DbError, flag, now_ms};
 
 /// The last [`Reference`] this process read, with the `reference_version` it was read at. Lives
 /// in [`Db`] (shared by its clones), so every caller of [`reference`] shares it.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ReferenceCache {
     last: RwLock<Option<(i64, Arc<Reference>)>>,
     full_reads: AtomicU64,
+}
+
+impl std::fmt::Debug for ReferenceCache {
+    // The version only: `Db` is `Debug`, and the content would flood any log that prints it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let last = self.last.read().unwrap_or_else(|e| e.into_inner());
+        f.debug_struct("ReferenceCache")
+            .field("version", &last.as_ref().map(|(v, _)| *v))
+            .field("full_reads", &self.full_reads.load(Ordering::Relaxed))
+            .finish()
+    }
 }
 
 impl ReferenceCache {
