@@ -41,7 +41,11 @@ async fn main() -> anyhow::Result<()> {
     for f in 0..30 {
         let choice = f % 3 == 0;
         let def = FieldDef {
-            kind: if f % 2 == 0 { Kind::Customer } else { Kind::Visit },
+            kind: if f % 2 == 0 {
+                Kind::Customer
+            } else {
+                Kind::Visit
+            },
             key: format!("field_{f}"),
             label_zh: format!("字段 {f}"),
             label_en: format!("Field {f}"),
@@ -92,7 +96,10 @@ async fn main() -> anyhow::Result<()> {
     let check = t.elapsed();
 
     println!("uncached (3 queries)      {}", per_call(uncached, n));
-    println!("cached (version check)    {}  ({full} full reads)", per_call(cached, n));
+    println!(
+        "cached (version check)    {}  ({full} full reads)",
+        per_call(cached, n)
+    );
     println!("version query alone       {}", per_call(check, n));
     println!(
         "speed-up                  {:>8.1}×",

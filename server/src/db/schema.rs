@@ -705,5 +705,4 @@ mod tests {
             .await
             .unwrap();
     }
-
 }
