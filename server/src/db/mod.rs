@@ -122,6 +122,7 @@ impl Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    reference_cache: std::sync::Arc<schema::ReferenceCache>,
 }
 
 impl Db {
@@ -172,7 +173,11 @@ impl Db {
                     .await?
             }
         };
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            reference_cache: Default::default(),
+        })
     }
 
     /// Runs the migrations of this backend (`migrations/sqlite` or `migrations/postgres`), then
@@ -197,6 +202,11 @@ impl Db {
     /// The pool, for the storage modules.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The reference data cache shared by this handle's clones ([`schema::reference`]).
+    pub(crate) fn reference_cache(&self) -> &schema::ReferenceCache {
+        &self.reference_cache
     }
 
     /// Which backend this is.

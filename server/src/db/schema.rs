@@ -3,6 +3,9 @@
 //! checked against), their administration, the definitions per kind for lists and exports, and
 //! the filter on one custom value of the customers projection's `custom` JSON column.
 //!
+//! Every change moves `reference_version` (migration 0017) in its own transaction; each process
+//! caches the last [`Reference`] with the version it was read at ([`reference`]; decision 0020).
+//!
 //! Entries and fields are never deleted: they are deactivated, because documents keep their
 //! codes and keys. A field's type and list are fixed once created (stored values keep their
 //! meaning).
@@ -10,14 +13,108 @@
 use fieldcrm_core::document::Kind;
 use fieldcrm_core::schema::{DictEntry, DictList, FieldDef, FieldType, Reference};
 use fieldcrm_core::{DocId, TerritoryId};
-use sqlx::Row;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::territories::ScopeTerritories;
 use super::{Backend, Db, DbError, flag, now_ms};
 
-/// Reads the whole dictionary and every field definition, with the content version.
-pub async fn reference(db: &Db) -> Result<Reference, DbError> {
+// ----- the cached reference -----
+
+/// The last [`Reference`] this process read, with the `reference_version` it was read at. Lives
+/// in [`Db`] (shared by its clones), so every caller of [`reference`] shares it.
+#[derive(Default)]
+pub struct ReferenceCache {
+    last: RwLock<Option<(i64, Arc<Reference>)>>,
+    full_reads: AtomicU64,
+}
+
+impl std::fmt::Debug for ReferenceCache {
+    // The version only: `Db` is `Debug`, and the content would flood any log that prints it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let last = self.last.read().unwrap_or_else(|e| e.into_inner());
+        f.debug_struct("ReferenceCache")
+            .field("version", &last.as_ref().map(|(v, _)| *v))
+            .field("full_reads", &self.full_reads.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl ReferenceCache {
+    fn get(&self, version: i64) -> Option<Arc<Reference>> {
+        let last = self.last.read().unwrap_or_else(|e| e.into_inner());
+        match last.as_ref() {
+            Some((v, r)) if *v == version => Some(Arc::clone(r)),
+            _ => None,
+        }
+    }
+
+    fn put(&self, version: i64, reference: Arc<Reference>) {
+        // The last refresh wins: if a slower concurrent refresh files an older version, the
+        // next call sees the version differ and reads again (never serves stale content).
+        *self.last.write().unwrap_or_else(|e| e.into_inner()) = Some((version, reference));
+    }
+}
+
+/// How many full reads (the three queries) [`reference`] has made through `db`'s cache, for
+/// tests and measurements.
+pub fn full_reads(db: &Db) -> u64 {
+    db.reference_cache().full_reads.load(Ordering::Relaxed)
+}
+
+/// The current `reference_version` (one single-row query).
+pub async fn reference_version(db: &Db) -> Result<i64, DbError> {
+    Ok(
+        sqlx::query_scalar::<_, i64>("SELECT version FROM reference_version WHERE id = 1")
+            .fetch_optional(db.pool())
+            .await?
+            .unwrap_or(0),
+    )
+}
+
+/// Moves `reference_version` forward, inside the transaction of the change (so the version and
+/// the content move together for every reader). It moves to at least the current time in
+/// milliseconds, so a rebuilt or restored database does not reuse a version a running process
+/// still caches for other content.
+async fn bump(conn: &mut AnyConnection) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE reference_version SET version = CASE WHEN version + 1 > $1 THEN version + 1 \
+         ELSE $1 END WHERE id = 1",
+    )
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The dictionary and every field definition, with the content version: the cached copy when
+/// `reference_version` has not moved since it was read (one single-row query), else a full
+/// read that replaces the cache.
+///
+/// Always runs on the pool, never inside a caller's transaction: each call sees the latest
+/// committed version, so a change committed before the call is always seen, also when it was
+/// made by another server process on the same database. The version is read *before* the
+/// content, and every change bumps it in its own transaction, so a cached copy is never older
+/// than the version it is filed under (at worst newer, which costs one extra read). See
+/// decision 0020.
+pub async fn reference(db: &Db) -> Result<Arc<Reference>, DbError> {
+    let cache = db.reference_cache();
+    let version = reference_version(db).await?;
+    if let Some(hit) = cache.get(version) {
+        return Ok(hit);
+    }
+    let fresh = Arc::new(reference_uncached(db).await?);
+    cache.full_reads.fetch_add(1, Ordering::Relaxed);
+    cache.put(version, Arc::clone(&fresh));
+    Ok(fresh)
+}
+
+/// Reads the whole dictionary and every field definition, with the content version (three
+/// queries, no cache).
+pub async fn reference_uncached(db: &Db) -> Result<Reference, DbError> {
     let list_rows = sqlx::query(
         "SELECT list_key, name_zh, name_en, system FROM dict_lists ORDER BY system DESC, list_key",
     )
@@ -107,6 +204,7 @@ pub async fn active_fields(db: &Db, kind: Kind) -> Result<Vec<FieldDef>, DbError
 /// Creates a list (admin-created lists are not `system`).
 pub async fn create_list(db: &Db, key: &str, name_zh: &str, name_en: &str) -> Result<(), DbError> {
     let now = now_ms();
+    let mut tx = db.pool().begin().await?;
     sqlx::query(
         "INSERT INTO dict_lists (list_key, name_zh, name_en, system, created_at, updated_at) \
          VALUES ($1, $2, $3, 0, $4, $4)",
@@ -115,14 +213,17 @@ pub async fn create_list(db: &Db, key: &str, name_zh: &str, name_en: &str) -> Re
     .bind(name_zh)
     .bind(name_en)
     .bind(now)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await
     .map_err(|e| DbError::unique(e, format!("list {key}")))?;
+    bump(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Renames a list.
 pub async fn rename_list(db: &Db, key: &str, name_zh: &str, name_en: &str) -> Result<(), DbError> {
+    let mut tx = db.pool().begin().await?;
     let done = sqlx::query(
         "UPDATE dict_lists SET name_zh = $2, name_en = $3, updated_at = $4 WHERE list_key = $1",
     )
@@ -130,20 +231,23 @@ pub async fn rename_list(db: &Db, key: &str, name_zh: &str, name_en: &str) -> Re
     .bind(name_zh)
     .bind(name_en)
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
         return Err(DbError::NotFound(format!("list {key}")));
     }
+    bump(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Adds an entry to a list.
 pub async fn add_entry(db: &Db, list: &str, entry: &DictEntry) -> Result<(), DbError> {
+    let mut tx = db.pool().begin().await?;
     let exists: Option<String> =
         sqlx::query_scalar("SELECT list_key FROM dict_lists WHERE list_key = $1")
             .bind(list)
-            .fetch_optional(db.pool())
+            .fetch_optional(&mut *tx)
             .await?;
     if exists.is_none() {
         return Err(DbError::NotFound(format!("list {list}")));
@@ -159,14 +263,17 @@ pub async fn add_entry(db: &Db, list: &str, entry: &DictEntry) -> Result<(), DbE
     .bind(entry.position)
     .bind(i64::from(entry.active))
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await
     .map_err(|e| DbError::unique(e, format!("code {}", entry.code)))?;
+    bump(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Updates an entry's labels, position and active flag (its code never changes).
 pub async fn update_entry(db: &Db, list: &str, entry: &DictEntry) -> Result<(), DbError> {
+    let mut tx = db.pool().begin().await?;
     let done = sqlx::query(
         "UPDATE dict_entries SET label_zh = $3, label_en = $4, position = $5, active = $6, \
          updated_at = $7 WHERE list_key = $1 AND code = $2",
@@ -178,17 +285,20 @@ pub async fn update_entry(db: &Db, list: &str, entry: &DictEntry) -> Result<(), 
     .bind(entry.position)
     .bind(i64::from(entry.active))
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
         return Err(DbError::NotFound(format!("entry {list}/{}", entry.code)));
     }
+    bump(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Creates a custom field definition.
 pub async fn create_field(db: &Db, def: &FieldDef) -> Result<(), DbError> {
     let now = now_ms();
+    let mut tx = db.pool().begin().await?;
     sqlx::query(
         "INSERT INTO custom_fields (kind, field_key, label_zh, label_en, field_type, list_key, \
          required, active, position, created_at, updated_at) \
@@ -204,15 +314,18 @@ pub async fn create_field(db: &Db, def: &FieldDef) -> Result<(), DbError> {
     .bind(i64::from(def.active))
     .bind(def.position)
     .bind(now)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await
     .map_err(|e| DbError::unique(e, format!("field {}", def.key)))?;
+    bump(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Updates a definition's labels, required and active flags and position (its kind, key, type
 /// and list never change).
 pub async fn update_field(db: &Db, def: &FieldDef) -> Result<(), DbError> {
+    let mut tx = db.pool().begin().await?;
     let done = sqlx::query(
         "UPDATE custom_fields SET label_zh = $3, label_en = $4, required = $5, active = $6, \
          position = $7, updated_at = $8 WHERE kind = $1 AND field_key = $2",
@@ -225,11 +338,13 @@ pub async fn update_field(db: &Db, def: &FieldDef) -> Result<(), DbError> {
     .bind(i64::from(def.active))
     .bind(def.position)
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
         return Err(DbError::NotFound(format!("field {}.{}", def.kind, def.key)));
     }
+    bump(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -361,5 +476,233 @@ mod tests {
         let r3 = reference(&db).await.unwrap();
         assert_ne!(r3.version, r2.version);
         assert_eq!(reference(&db).await.unwrap().version, r3.version);
+    }
+
+    fn gold() -> DictEntry {
+        DictEntry {
+            code: "gold".into(),
+            label_zh: "金卡".into(),
+            label_en: "Gold".into(),
+            position: 1,
+            active: true,
+        }
+    }
+
+    fn vip_field() -> FieldDef {
+        FieldDef {
+            kind: Kind::Customer,
+            key: "vip".into(),
+            label_zh: "会员".into(),
+            label_en: "VIP".into(),
+            field_type: FieldType::Choice,
+            list: Some("vip_level".into()),
+            required: false,
+            active: true,
+            position: 1,
+        }
+    }
+
+    /// One call: the reference, and whether it took a full read (else it was the cached copy).
+    async fn read(db: &Db) -> (Arc<Reference>, bool) {
+        let before = full_reads(db);
+        let r = reference(db).await.unwrap();
+        let full = full_reads(db) - before;
+        assert!(full <= 1);
+        (r, full == 1)
+    }
+
+    #[tokio::test]
+    async fn a_cache_hit_returns_the_same_data_without_the_full_read() {
+        let db = memory_db().await;
+        assert_eq!(full_reads(&db), 0);
+        let (first, full) = read(&db).await;
+        assert!(full);
+        let (second, full) = read(&db).await;
+        assert!(!full, "second call must be served from the cache");
+        assert!(Arc::ptr_eq(&first, &second));
+        // A clone of the handle shares the cache.
+        let (third, full) = read(&db.clone()).await;
+        assert!(!full);
+        assert!(Arc::ptr_eq(&first, &third));
+        assert_eq!(*first, reference_uncached(&db).await.unwrap());
+        assert_eq!(full_reads(&db), 1);
+    }
+
+    /// Every write function moves the version, and the next call reads the change.
+    #[tokio::test]
+    async fn every_change_makes_the_next_call_read_fresh_data() {
+        let db = memory_db().await;
+        read(&db).await;
+
+        // List added.
+        create_list(&db, "vip_level", "会员等级", "VIP level")
+            .await
+            .unwrap();
+        let (r, full) = read(&db).await;
+        assert!(full);
+        assert_eq!(r.list("vip_level").unwrap().name_en, "VIP level");
+        assert!(!read(&db).await.1);
+
+        // List renamed.
+        rename_list(&db, "vip_level", "会员", "Membership")
+            .await
+            .unwrap();
+        let (r, full) = read(&db).await;
+        assert!(full);
+        assert_eq!(r.list("vip_level").unwrap().name_en, "Membership");
+
+        // Entry added.
+        add_entry(&db, "vip_level", &gold()).await.unwrap();
+        let (r, full) = read(&db).await;
+        assert!(full);
+        assert_eq!(r.list("vip_level").unwrap().entries, vec![gold()]);
+        assert!(!read(&db).await.1);
+
+        // Entry deactivated.
+        let inactive = DictEntry {
+            active: false,
+            ..gold()
+        };
+        update_entry(&db, "vip_level", &inactive).await.unwrap();
+        let (r, full) = read(&db).await;
+        assert!(full);
+        assert_eq!(r.list("vip_level").unwrap().entries, vec![inactive]);
+
+        // Field added.
+        create_field(&db, &vip_field()).await.unwrap();
+        let (r, full) = read(&db).await;
+        assert!(full);
+        assert_eq!(r.field(Kind::Customer, "vip"), Some(&vip_field()));
+        assert!(!read(&db).await.1);
+
+        // Field changed (made required).
+        let required = FieldDef {
+            required: true,
+            ..vip_field()
+        };
+        update_field(&db, &required).await.unwrap();
+        let (r, full) = read(&db).await;
+        assert!(full);
+        assert_eq!(r.field(Kind::Customer, "vip"), Some(&required));
+        assert_eq!(*r, reference_uncached(&db).await.unwrap());
+        assert!(!read(&db).await.1);
+    }
+
+    #[tokio::test]
+    async fn refused_changes_do_not_move_the_version() {
+        let db = memory_db().await;
+        let v = reference_version(&db).await.unwrap();
+        assert!(matches!(
+            add_entry(&db, "nope", &gold()).await,
+            Err(DbError::NotFound(_))
+        ));
+        assert!(matches!(
+            update_entry(&db, "nope", &gold()).await,
+            Err(DbError::NotFound(_))
+        ));
+        assert!(matches!(
+            rename_list(&db, "nope", "x", "x").await,
+            Err(DbError::NotFound(_))
+        ));
+        assert!(matches!(
+            update_field(&db, &vip_field()).await,
+            Err(DbError::NotFound(_))
+        ));
+        assert!(matches!(
+            create_list(&db, fieldcrm_core::schema::CUSTOMER_TIER, "x", "x").await,
+            Err(DbError::Duplicate(_))
+        ));
+        assert_eq!(reference_version(&db).await.unwrap(), v);
+        create_list(&db, "vip_level", "x", "x").await.unwrap();
+        assert!(reference_version(&db).await.unwrap() > v);
+    }
+
+    /// Two handles (two processes) on one database: a change through one is seen by the other.
+    async fn two_handles_see_each_others_changes(a: Db, b: Db) {
+        let (ra, _) = read(&a).await;
+        let (rb, _) = read(&b).await;
+        assert_eq!(ra.version, rb.version);
+        assert!(!read(&b).await.1);
+
+        create_list(&a, "vip_level", "会员等级", "VIP level")
+            .await
+            .unwrap();
+        let (rb, full) = read(&b).await;
+        assert!(full, "b must notice a's change");
+        assert!(rb.list("vip_level").is_some());
+
+        add_entry(&b, "vip_level", &gold()).await.unwrap();
+        let (ra, full) = read(&a).await;
+        assert!(full);
+        assert_eq!(ra.list("vip_level").unwrap().entries, vec![gold()]);
+
+        create_field(&a, &vip_field()).await.unwrap();
+        let (rb, full) = read(&b).await;
+        assert!(full);
+        assert_eq!(rb.field(Kind::Customer, "vip"), Some(&vip_field()));
+
+        let inactive = DictEntry {
+            active: false,
+            ..gold()
+        };
+        update_entry(&b, "vip_level", &inactive).await.unwrap();
+        update_field(
+            &b,
+            &FieldDef {
+                active: false,
+                ..vip_field()
+            },
+        )
+        .await
+        .unwrap();
+        let (ra, full) = read(&a).await;
+        assert!(full);
+        assert_eq!(ra.list("vip_level").unwrap().entries, vec![inactive]);
+        assert!(!ra.field(Kind::Customer, "vip").unwrap().active);
+        assert_eq!(*ra, reference_uncached(&b).await.unwrap());
+        assert!(!read(&a).await.1);
+        assert!(read(&b).await.1, "b's own writes also move the version");
+        assert!(!read(&b).await.1);
+    }
+
+    #[tokio::test]
+    async fn two_sqlite_handles_on_one_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/r.db", dir.path().display());
+        let a = Db::connect(&url).await.unwrap();
+        a.migrate().await.unwrap();
+        let b = Db::connect(&url).await.unwrap();
+        two_handles_see_each_others_changes(a, b).await;
+    }
+
+    #[tokio::test]
+    async fn two_postgres_handles_on_one_database() {
+        let admin = match Db::connect("postgres://postgres@127.0.0.1:5432/postgres").await {
+            Ok(db) => db,
+            Err(e) => {
+                assert!(
+                    std::env::var("FIELDCRM_REQUIRE_PG").as_deref() != Ok("1"),
+                    "PostgreSQL not reachable: {e}"
+                );
+                eprintln!("SKIPPED: PostgreSQL not reachable ({e})");
+                return;
+            }
+        };
+        let name = format!("fieldcrm_refcache_{}", uuid::Uuid::now_v7().simple());
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(admin.pool())
+            .await
+            .unwrap();
+        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+        let a = Db::connect(&url).await.unwrap();
+        a.migrate().await.unwrap();
+        let b = Db::connect(&url).await.unwrap();
+        two_handles_see_each_others_changes(a.clone(), b.clone()).await;
+        a.close().await;
+        b.close().await;
+        sqlx::query(&format!("DROP DATABASE \"{name}\""))
+            .execute(admin.pool())
+            .await
+            .unwrap();
     }
 }

@@ -121,8 +121,10 @@ pub async fn push(
     changes: Vec<Vec<u8>>,
 ) -> Result<PushOutcome, WriteError> {
     let scope = territories::scope_territories(db, who.user, who.role).await?;
-    // Custom values are checked against the definitions as they are now (read before the write
-    // lock: an admin change racing a push applies to the next push).
+    // Custom values are checked against the definitions as they are now (the cached copy after
+    // one version check, made before the write lock and outside its transaction, so it sees
+    // every committed change: an admin change racing a push applies to the next push; decision
+    // 0020).
     let reference = schema::reference(db).await?;
     let mut w = documents::begin_write(db).await?;
     let stored = documents::load_for_write(&mut w, id).await?;
@@ -164,7 +166,7 @@ pub async fn push(
             user: who.user,
             role: who.role,
         },
-        &reference,
+        &*reference,
     );
     if let Verdict::Rejected { code, reason } = &ev.verdict {
         w.rollback().await?;
@@ -332,7 +334,7 @@ pub async fn server_create(
     record: &Value,
     created_by: Option<UserId>,
 ) -> Result<u64, WriteError> {
-    let doc = prepare_create(&schema::reference(db).await?, kind, record)?;
+    let doc = prepare_create(&*schema::reference(db).await?, kind, record)?;
     let mut w = documents::begin_write(db).await?;
     if let Err(e) = store_created(&mut w, kind, id, &doc, created_by).await {
         w.rollback().await?;

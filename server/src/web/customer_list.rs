@@ -560,7 +560,7 @@ pub async fn save_filter(
     }
     // Normalised: only what the list understands, never a cursor.
     let query = ListQuery::parse(&form.query)?.without_cursor();
-    query.filter(&crate::db::schema::reference(&state.db).await?)?;
+    query.filter(&*crate::db::schema::reference(&state.db).await?)?;
     list_prefs::save_filter(&state.db, user.user_id, &name, &query.to_query_string()).await?;
     Ok(see_other(&list_url(&query)))
 }

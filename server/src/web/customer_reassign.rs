@@ -178,7 +178,7 @@ pub async fn bulk(
     let tr = Tr(user.lang);
     let scope = territories::scope_territories(&state.db, user.user_id, user.role).await?;
     let list = ListQuery::parse(field(&pairs, "filter"))?.without_cursor();
-    let mut filter = list.filter(&crate::db::schema::reference(&state.db).await?)?;
+    let mut filter = list.filter(&*crate::db::schema::reference(&state.db).await?)?;
     filter.owner_in = user.owner_restriction(&state.db).await?;
     let back = match list.to_query_string() {
         qs if qs.is_empty() => "/customers".to_owned(),

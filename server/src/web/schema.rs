@@ -292,8 +292,9 @@ async fn load_list(state: &AppState, key: &str) -> Result<DictList, WebError> {
     schema::reference(&state.db)
         .await?
         .lists
-        .into_iter()
+        .iter()
         .find(|l| l.key == key)
+        .cloned()
         .ok_or(WebError::NotFound)
 }
 
@@ -664,7 +665,7 @@ async fn load_field(
     state: &AppState,
     kind: &str,
     key: &str,
-) -> Result<(Reference, FieldDef), WebError> {
+) -> Result<(std::sync::Arc<Reference>, FieldDef), WebError> {
     let kind = parse_kind(kind).ok_or(WebError::NotFound)?;
     let reference = schema::reference(&state.db).await?;
     let def = reference

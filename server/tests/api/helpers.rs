@@ -221,6 +221,14 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// The database URL, for a second handle on the same database (another server process).
+    pub fn database_url(&self) -> String {
+        match &self.pg_database {
+            Some(name) => format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            None => format!("sqlite://{}/fieldcrm.db", self._dir.path().display()),
+        }
+    }
+
     /// Sends a request with an optional JSON body and bearer token.
     pub async fn request(
         &self,

@@ -149,7 +149,7 @@ async fn dictionary_crud_is_audited(app: TestApp) {
         "Membership"
     );
     // Mistakes come back with a message and change nothing.
-    let before = db_schema::reference(&app.db).await.unwrap().version;
+    let before = db_schema::reference(&app.db).await.unwrap().version.clone();
     for (path, form) in [
         (
             "/admin/dictionary",
@@ -1024,6 +1024,144 @@ async fn device_gets_reference_and_invalid_custom_values_are_compensated(app: Te
     client.store().close().await;
 }
 
+/// Another server process on the same database changes the definitions: this server's cached
+/// reference data must not let a now-invalid value through, and devices get the new version.
+async fn another_process_changes_are_enforced_at_once(app: TestApp) {
+    db_schema::create_list(&app.db, "vip_level", "会员等级", "VIP level")
+        .await
+        .unwrap();
+    let tin = DictEntry {
+        code: "tin".into(),
+        label_zh: "锡卡".into(),
+        label_en: "Tin".into(),
+        position: 1,
+        active: true,
+    };
+    db_schema::add_entry(&app.db, "vip_level", &tin)
+        .await
+        .unwrap();
+    let vip = FieldDef {
+        kind: Kind::Customer,
+        key: "vip".into(),
+        label_zh: "会员".into(),
+        label_en: "VIP".into(),
+        field_type: FieldType::Choice,
+        list: Some("vip_level".into()),
+        required: false,
+        active: true,
+        position: 1,
+    };
+    db_schema::create_field(&app.db, &vip).await.unwrap();
+    let sh = app.seed.shanghai.to_string();
+    let customer =
+        |name: &str, custom: Value| json!({"name": name, "territory": sh, "custom": custom});
+    // Warms this server's cache: tin is valid, `credit` unknown.
+    write::server_create(
+        &app.state.db,
+        &app.state.hub,
+        Kind::Customer,
+        DocId::new(),
+        &customer("锡卡 Tin Co", json!({"vip": "tin"})),
+        None,
+    )
+    .await
+    .unwrap();
+    let rep = app.login("rep.sh", "demo").await;
+    let (status, etag, _) = get_with(&app, "/api/v1/reference", &rep.access_token, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let etag = etag.unwrap();
+    let reads = db_schema::full_reads(&app.state.db);
+    let (status, _, _) = get_with(
+        &app,
+        "/api/v1/reference",
+        &rep.access_token,
+        &[("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert_eq!(
+        db_schema::full_reads(&app.state.db),
+        reads,
+        "served from the cache"
+    );
+
+    // The other process retires tin and adds a number field.
+    let other = fieldcrm_server::db::Db::connect(&app.database_url())
+        .await
+        .unwrap();
+    db_schema::update_entry(
+        &other,
+        "vip_level",
+        &DictEntry {
+            active: false,
+            ..tin
+        },
+    )
+    .await
+    .unwrap();
+    db_schema::create_field(
+        &other,
+        &FieldDef {
+            key: "credit".into(),
+            label_zh: "额度".into(),
+            label_en: "Credit".into(),
+            field_type: FieldType::Number,
+            list: None,
+            ..vip
+        },
+    )
+    .await
+    .unwrap();
+    other.close().await;
+
+    for (custom, what) in [
+        (json!({"vip": "tin"}), "retired entry"),
+        (json!({"credit": "lots"}), "new number field"),
+    ] {
+        let r = write::server_create(
+            &app.state.db,
+            &app.state.hub,
+            Kind::Customer,
+            DocId::new(),
+            &customer("New Co", custom),
+            None,
+        )
+        .await;
+        assert!(
+            matches!(r, Err(write::WriteError::Invalid(_))),
+            "{what}: {r:?}"
+        );
+    }
+    write::server_create(
+        &app.state.db,
+        &app.state.hub,
+        Kind::Customer,
+        DocId::new(),
+        &customer("Credit Co", json!({"credit": "12.5"})),
+        None,
+    )
+    .await
+    .unwrap();
+    // Devices holding the old tag get the new data.
+    let (status, etag2, body) = get_with(
+        &app,
+        "/api/v1/reference",
+        &rep.access_token,
+        &[("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(etag2.as_deref(), Some(etag.as_str()));
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert!(
+        v["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["key"] == "credit")
+    );
+}
+
 backend_tests!(
     dictionary_crud_is_audited,
     schema_pages_refuse_non_admins,
@@ -1032,4 +1170,5 @@ backend_tests!(
     hostile_labels_render_inert,
     reference_endpoint_answers_304_when_unchanged,
     device_gets_reference_and_invalid_custom_values_are_compensated,
+    another_process_changes_are_enforced_at_once,
 );
