@@ -3,7 +3,7 @@
 //! checked against), their administration, the definitions per kind for lists and exports, and
 //! the filter on one custom value of the customers projection's `custom` JSON column.
 //!
-//! Every change moves `reference_version` (migration 0017) in its own transaction; each process
+//! Every change moves `reference_version` (migration 0016) in its own transaction; each process
 //! caches the last [`Reference`] with the version it was read at ([`reference`]; decision 0020).
 //!
 //! Entries and fields are never deleted: they are deactivated, because documents keep their
