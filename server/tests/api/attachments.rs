@@ -116,32 +116,6 @@ async fn get(app: &TestApp, method: Method, token: &str, sha: &str) -> Raw {
     .await
 }
 
-/// A `PUT` announcing `len` bytes without sending them: (status, body) of the early answer.
-async fn put_announcing(app: &TestApp, token: &str, sha: &str, len: usize) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
-        .await
-        .unwrap();
-    let head = format!(
-        "PUT /api/v1/attachments/{sha} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: image/png\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    let _ = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        stream.read_to_end(&mut answer),
-    )
-    .await;
-    let text = String::from_utf8_lossy(&answer).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, text)
-}
-
 /// A `PUT` that may lose the race against the server closing the connection after refusing
 /// it early (`None` then).
 async fn try_put(app: &TestApp, token: &str, sha: &str, body: Vec<u8>) -> Option<Raw> {
@@ -336,7 +310,15 @@ async fn bad_uploads_are_refused_with_the_right_status(app: TestApp) {
     // announced length, before the body is sent (so the client reads the answer instead of
     // racing the server's close while still sending).
     let big_len = 10 * 1024 * 1024 + 1;
-    let (status, body) = put_announcing(&app, &rep.access_token, &h, big_len).await;
+    let bearer = format!("Bearer {}", rep.access_token);
+    let (status, body) = app
+        .announce_only(
+            Method::PUT,
+            &format!("/api/v1/attachments/{h}"),
+            &[("authorization", &bearer), ("content-type", "image/png")],
+            big_len,
+        )
+        .await;
     assert_eq!(status, 413, "{body}");
     assert!(body.contains("payload_too_large"), "{body}");
     // Sent whole (one byte over, within the announced length): refused the same way.

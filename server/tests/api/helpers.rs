@@ -269,6 +269,50 @@ impl TestApp {
         TestResponse { status, body }
     }
 
+    /// Sends only the head of a `method path` request announcing a `len`-byte body (with
+    /// `headers`), and reads the server's early answer: `(status, body)`. For body limits
+    /// decided from `Content-Length`: streaming the whole body instead races the server, which
+    /// answers and closes while the client is still writing.
+    pub async fn announce_only(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        len: usize,
+    ) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .expect("connect");
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1:{}\r\n",
+            self.port
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str(&format!(
+            "content-length: {len}\r\nconnection: close\r\n\r\n"
+        ));
+        stream.write_all(head.as_bytes()).await.expect("write");
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer))
+            .await
+            .expect("the server answers without waiting for the body")
+            .expect("read");
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+
     /// `GET path`.
     pub async fn get(&self, path: &str, bearer: Option<&str>) -> TestResponse {
         self.request(Method::GET, path, None, bearer).await
