@@ -33,7 +33,7 @@ pub async fn record_upload(
     user: UserId,
 ) -> Result<bool, DbError> {
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let inserted = sqlx::query(
         "INSERT INTO attachments (sha256, size, content_type, uploaded_by, created_at) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING",

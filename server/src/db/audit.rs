@@ -193,7 +193,7 @@ pub async fn record(db: &Db, entry: &AuditEntry) -> Result<(), DbError> {
 /// Appends several entries in one transaction (bulk writes audit each document they touch).
 pub async fn record_many(db: &Db, entries: &[AuditEntry]) -> Result<(), DbError> {
     let at = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     for entry in entries {
         sqlx::query(
             "INSERT INTO audit_log (at, user_id, device_id, action, doc_id, kind, verdict, detail) \

@@ -52,7 +52,7 @@ pub const ROWS_PER_STATEMENT: usize = 500;
 
 /// Inserts `rows` in one transaction, [`ROWS_PER_STATEMENT`] per statement.
 pub async fn insert_customers(db: &Db, rows: &[BulkCustomer]) -> Result<(), DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::from(
             "INSERT INTO documents (id, kind, territory_id, seq, snapshot, snapshot_seq, heads, \

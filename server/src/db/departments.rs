@@ -130,7 +130,7 @@ pub async fn delete(db: &Db, id: DepartmentId) -> Result<Department, TreeError> 
     let department = get(db, id)
         .await?
         .ok_or_else(|| DbError::NotFound(format!("department {id}")))?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let children: i64 = sqlx::query("SELECT COUNT(*) AS n FROM departments WHERE parent_id = $1")
         .bind(id.to_string())
         .fetch_one(&mut *tx)

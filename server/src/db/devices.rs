@@ -104,7 +104,7 @@ pub async fn touch(db: &Db, id: DeviceId) -> Result<(), DbError> {
 /// was already revoked, [`DbError::NotFound`] if it does not exist.
 pub async fn revoke(db: &Db, id: DeviceId) -> Result<bool, DbError> {
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let exists = sqlx::query("SELECT revoked_at FROM devices WHERE id = $1")
         .bind(id.to_string())
         .fetch_optional(&mut *tx)

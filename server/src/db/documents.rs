@@ -67,7 +67,7 @@ impl WriteTx {
 /// Starts a write: opens a transaction and takes the next sequence number (and with it the
 /// writers' lock).
 pub async fn begin_write(db: &Db) -> Result<WriteTx, DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let seq: i64 =
         sqlx::query_scalar("UPDATE seq_counter SET value = value + 1 WHERE id = 1 RETURNING value")
             .fetch_one(&mut *tx)

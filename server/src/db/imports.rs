@@ -301,7 +301,7 @@ pub async fn save_settings(db: &Db, id: JobId, settings: &str) -> Result<bool, D
 /// rejected rows. `false` when the job is running already or finished: exactly one caller wins.
 pub async fn start_run(db: &Db, id: JobId, dry_run: bool, runner: &str) -> Result<bool, DbError> {
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query(&format!(
         "UPDATE import_jobs SET status = 'running', dry_run = $2, rows_done = 0, created = 0, \
          updated = 0, skipped = 0, rejected = 0, error = '', runner = $3, heartbeat_at = $4, \
@@ -345,7 +345,7 @@ pub async fn progress(
     rejects: &[Reject],
     counts: &Counts,
 ) -> Result<(), DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     for r in rejects {
         sqlx::query(
             "INSERT INTO import_rejects (job_id, row_no, cells, reasons) VALUES ($1, $2, $3, $4) \

@@ -201,7 +201,7 @@ pub fn receivable(status: &str, total: i64, paid: i64) -> i64 {
 
 /// Records a payment against an order, refusing drafts, cancelled orders and overpayment.
 pub async fn record(db: &Db, new: &NewPayment) -> Result<PaymentId, PaymentError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     // A write first: it takes the order's row lock (PostgreSQL) or the database's write lock
     // (SQLite) before anything is read, so concurrent payments of one order are serialised.
     let locked = sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1")

@@ -265,7 +265,7 @@ pub async fn ensure_system_roles(db: &Db) -> Result<(), DbError> {
         .collect();
     for kind in Role::ALL {
         let existing = system_role(db, kind).await?;
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         match existing {
             None => {
                 let spec = RoleSpec {
@@ -326,7 +326,7 @@ pub async fn ensure_system_roles(db: &Db) -> Result<(), DbError> {
 /// Creates a (non-system) role. A taken name is [`DbError::Duplicate`].
 pub async fn create(db: &Db, spec: &RoleSpec) -> Result<RoleRecord, DbError> {
     let id = RoleId::new();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     insert_role(&mut tx, id, spec, false, now_ms()).await?;
     tx.commit().await?;
     get(db, id)
@@ -375,7 +375,7 @@ pub async fn update(
     if before.system && spec.kind != before.kind {
         return Err(RoleChangeError::System);
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "UPDATE roles SET name = $1, kind = $2, data_scope = $3, updated_at = $4, max_discount_bp = $6 \
          WHERE id = $5",
@@ -412,7 +412,7 @@ pub async fn delete(db: &Db, id: RoleId) -> Result<RoleRecord, RoleChangeError> 
     if role.system {
         return Err(RoleChangeError::System);
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role_id = $1")
         .bind(id.to_string())
         .fetch_one(&mut *tx)

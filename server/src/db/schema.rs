@@ -204,7 +204,7 @@ pub async fn active_fields(db: &Db, kind: Kind) -> Result<Vec<FieldDef>, DbError
 /// Creates a list (admin-created lists are not `system`).
 pub async fn create_list(db: &Db, key: &str, name_zh: &str, name_en: &str) -> Result<(), DbError> {
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "INSERT INTO dict_lists (list_key, name_zh, name_en, system, created_at, updated_at) \
          VALUES ($1, $2, $3, 0, $4, $4)",
@@ -223,7 +223,7 @@ pub async fn create_list(db: &Db, key: &str, name_zh: &str, name_en: &str) -> Re
 
 /// Renames a list.
 pub async fn rename_list(db: &Db, key: &str, name_zh: &str, name_en: &str) -> Result<(), DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query(
         "UPDATE dict_lists SET name_zh = $2, name_en = $3, updated_at = $4 WHERE list_key = $1",
     )
@@ -243,7 +243,7 @@ pub async fn rename_list(db: &Db, key: &str, name_zh: &str, name_en: &str) -> Re
 
 /// Adds an entry to a list.
 pub async fn add_entry(db: &Db, list: &str, entry: &DictEntry) -> Result<(), DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let exists: Option<String> =
         sqlx::query_scalar("SELECT list_key FROM dict_lists WHERE list_key = $1")
             .bind(list)
@@ -273,7 +273,7 @@ pub async fn add_entry(db: &Db, list: &str, entry: &DictEntry) -> Result<(), DbE
 
 /// Updates an entry's labels, position and active flag (its code never changes).
 pub async fn update_entry(db: &Db, list: &str, entry: &DictEntry) -> Result<(), DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query(
         "UPDATE dict_entries SET label_zh = $3, label_en = $4, position = $5, active = $6, \
          updated_at = $7 WHERE list_key = $1 AND code = $2",
@@ -298,7 +298,7 @@ pub async fn update_entry(db: &Db, list: &str, entry: &DictEntry) -> Result<(), 
 /// Creates a custom field definition.
 pub async fn create_field(db: &Db, def: &FieldDef) -> Result<(), DbError> {
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "INSERT INTO custom_fields (kind, field_key, label_zh, label_en, field_type, list_key, \
          required, active, position, created_at, updated_at) \
@@ -325,7 +325,7 @@ pub async fn create_field(db: &Db, def: &FieldDef) -> Result<(), DbError> {
 /// Updates a definition's labels, required and active flags and position (its kind, key, type
 /// and list never change).
 pub async fn update_field(db: &Db, def: &FieldDef) -> Result<(), DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query(
         "UPDATE custom_fields SET label_zh = $3, label_en = $4, required = $5, active = $6, \
          position = $7, updated_at = $8 WHERE kind = $1 AND field_key = $2",

@@ -260,7 +260,7 @@ pub async fn set_user_territories(
     let mut wanted: Vec<TerritoryId> = territories.to_vec();
     wanted.sort();
     wanted.dedup();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query("DELETE FROM user_territories WHERE user_id = $1")
         .bind(user.to_string())
         .execute(&mut *tx)

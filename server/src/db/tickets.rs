@@ -332,7 +332,7 @@ pub fn format_number(series: &str, year: i64, n: i64) -> String {
 
 /// Inserts a ticket with the next number of its creation year; returns the number.
 pub async fn create(db: &Db, t: &NewTicket) -> Result<String, DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let year = local_year(t.created_at);
     let n = next_number(&mut tx, SERIES, year).await?;
     let number = format_number(SERIES, year, n);

@@ -255,7 +255,7 @@ pub async fn update_profile(db: &Db, id: UserId, profile: &Profile<'_>) -> Resul
 /// refresh tokens revoked in the same transaction (their devices are refused at the next
 /// request or sync connection).
 pub async fn set_disabled_by_id(db: &Db, id: UserId, disabled: bool) -> Result<User, DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
         .bind(i64::from(disabled))
         .bind(id.to_string())

@@ -111,7 +111,7 @@ pub async fn create_category(
         position,
     };
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if let Some(p) = parent
         && !category_exists(&mut tx, p).await?
     {
@@ -167,7 +167,7 @@ pub async fn update_category(
     if tree::would_cycle(&parents, id, parent) {
         return Err(TreeError::Cycle);
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "UPDATE product_categories SET name = $1, parent_id = $2, position = $3, updated_at = $4 \
          WHERE id = $5",
@@ -193,7 +193,7 @@ pub async fn update_category(
 /// Deletes a category without subcategories and products ([`TreeError::NotEmpty`] otherwise).
 /// Returns it.
 pub async fn delete_category(db: &Db, id: CategoryId) -> Result<Category, TreeError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let row =
         sqlx::query("SELECT id, parent_id, name, position FROM product_categories WHERE id = $1")
             .bind(id.to_string())
@@ -422,7 +422,7 @@ async fn check_category(
 /// [`DbError::NotFound`].
 pub async fn create_product(db: &Db, input: &ProductInput) -> Result<ProductId, DbError> {
     let id = ProductId::new();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     check_category(&mut tx, input.category_id).await?;
     insert_product(&mut tx, id, input, now_ms()).await?;
     bump(&mut tx).await?;
@@ -439,7 +439,7 @@ pub async fn update_product(
     let before = product(db, id)
         .await?
         .ok_or_else(|| DbError::NotFound(format!("product {id}")))?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     check_category(&mut tx, input.category_id).await?;
     if !update_product_row(&mut tx, id, input, now_ms()).await? {
         return Err(DbError::NotFound(format!("product {id}")));
@@ -461,7 +461,7 @@ pub enum Upserted {
 /// Creates the product with `input.code`, or replaces the fields of the one that has it (the
 /// import's write). Its image is kept when `input` has none.
 pub async fn upsert_product_by_code(db: &Db, input: &ProductInput) -> Result<Upserted, DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     check_category(&mut tx, input.category_id).await?;
     let existing = sqlx::query("SELECT id, image_sha256 FROM products WHERE code = $1")
         .bind(&input.code)
@@ -492,7 +492,7 @@ pub async fn upsert_product_by_code(db: &Db, input: &ProductInput) -> Result<Ups
 
 /// Activates or deactivates a product. Returns whether it existed.
 pub async fn set_product_active(db: &Db, id: ProductId, active: bool) -> Result<bool, DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query("UPDATE products SET active = $1, updated_at = $2 WHERE id = $3")
         .bind(i64::from(active))
         .bind(now_ms())
@@ -513,7 +513,7 @@ pub async fn set_product_image(
     id: ProductId,
     image: Option<&Sha256Hex>,
 ) -> Result<bool, DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query("UPDATE products SET image_sha256 = $1, updated_at = $2 WHERE id = $3")
         .bind(image.map(|s| s.as_str().to_owned()))
         .bind(now_ms())

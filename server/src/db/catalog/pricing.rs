@@ -99,7 +99,7 @@ pub async fn price_list(db: &Db, id: PriceListId) -> Result<Option<PriceList>, D
 /// Creates a price list (in [`CURRENCY`]).
 pub async fn create_price_list(db: &Db, input: &PriceListInput) -> Result<PriceListId, DbError> {
     let id = PriceListId::new();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "INSERT INTO price_lists (id, name, tier, valid_from, valid_to, active, currency, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
@@ -128,7 +128,7 @@ pub async fn update_price_list(
     let before = price_list(db, id)
         .await?
         .ok_or_else(|| DbError::NotFound(format!("price list {id}")))?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "UPDATE price_lists SET name = $1, tier = $2, valid_from = $3, valid_to = $4, \
              active = $5, updated_at = $6 WHERE id = $7",
@@ -199,7 +199,7 @@ pub async fn set_price(
     product: ProductId,
     unit_price: i64,
 ) -> Result<Option<i64>, DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let exists = sqlx::query("SELECT id FROM price_lists WHERE id = $1")
         .bind(list.to_string())
         .fetch_optional(&mut *tx)
@@ -245,7 +245,7 @@ pub async fn remove_price(
     list: PriceListId,
     product: ProductId,
 ) -> Result<Option<i64>, DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let before: Option<i64> = sqlx::query_scalar(
         "SELECT unit_price FROM price_list_items WHERE price_list_id = $1 AND product_id = $2",
     )
