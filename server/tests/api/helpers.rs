@@ -313,6 +313,37 @@ impl TestApp {
         (status, body)
     }
 
+    /// Changes the permission set of the system role of `kind` with `edit` (everything else of
+    /// the role stays).
+    pub async fn edit_role_permissions(
+        &self,
+        kind: fieldcrm_core::Role,
+        edit: impl FnOnce(
+            &mut std::collections::BTreeSet<fieldcrm_server::auth::permissions::Permission>,
+        ),
+    ) {
+        use fieldcrm_server::db::roles;
+        let role = roles::system_role(&self.db, kind)
+            .await
+            .expect("read the role")
+            .expect("a system role");
+        let mut permissions = role.permissions.clone();
+        edit(&mut permissions);
+        roles::update(
+            &self.db,
+            role.id,
+            &roles::RoleSpec {
+                name: role.name.clone(),
+                kind: role.kind,
+                permissions,
+                data_scope: role.data_scope,
+                max_discount_bp: role.max_discount_bp,
+            },
+        )
+        .await
+        .expect("update the role");
+    }
+
     /// `GET path`.
     pub async fn get(&self, path: &str, bearer: Option<&str>) -> TestResponse {
         self.request(Method::GET, path, None, bearer).await

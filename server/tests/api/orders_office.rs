@@ -8,14 +8,12 @@
 //! [`order_json`], which carries consistent prices (the fixture is the one place to adapt when
 //! the server prices orders from the catalog).
 
-use std::collections::BTreeSet;
-
 use fieldcrm_core::catalog::Tracking;
 use fieldcrm_core::document::Kind;
 use fieldcrm_core::{DocId, OrderLineId, ProductId, TerritoryId, UserId};
 use fieldcrm_server::auth::permissions::Permission;
 use fieldcrm_server::db::audit::{self, AuditFilter};
-use fieldcrm_server::db::{catalog, projections, roles};
+use fieldcrm_server::db::{catalog, projections};
 use fieldcrm_server::sync::write;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -599,25 +597,10 @@ async fn cancelling_needs_a_reason_and_the_role_decides_the_step(app: TestApp) {
     assert_eq!(status_of(&app, order).await, "submitted");
 
     // A rep's role given OrdersManage still may not confirm: the workflow is the role's.
-    let rep_role = roles::system_role(&app.db, fieldcrm_core::Role::Rep)
-        .await
-        .unwrap()
-        .unwrap();
-    let mut permissions: BTreeSet<Permission> = rep_role.permissions.clone();
-    permissions.insert(Permission::OrdersManage);
-    roles::update(
-        &app.db,
-        rep_role.id,
-        &roles::RoleSpec {
-            name: rep_role.name.clone(),
-            kind: rep_role.kind,
-            permissions,
-            data_scope: rep_role.data_scope,
-            max_discount_bp: rep_role.max_discount_bp,
-        },
-    )
-    .await
-    .unwrap();
+    app.edit_role_permissions(fieldcrm_core::Role::Rep, |p| {
+        p.insert(Permission::OrdersManage);
+    })
+    .await;
     let rep = sign_in(&app, "rep.sh").await;
     let r = rep
         .post(&app, &format!("/orders/{order}/confirm"), &[])

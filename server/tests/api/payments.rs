@@ -8,7 +8,7 @@ use calamine::{Reader, Xlsx, open_workbook_from_rs};
 use fieldcrm_core::DocId;
 use fieldcrm_server::auth::permissions::Permission;
 use fieldcrm_server::db::audit::{self, AuditFilter};
-use fieldcrm_server::db::{payments, roles};
+use fieldcrm_server::db::payments;
 use hyper::{Method, StatusCode};
 
 use crate::backend_tests;
@@ -438,25 +438,10 @@ async fn payment_lists_export_escaped_in_the_users_scope(app: TestApp) {
     // A bad format is refused; users without PaymentsView get nothing.
     let (status, _, _) = download(&app, &office, "/payments/export?format=pdf").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let rep_role = roles::system_role(&app.db, fieldcrm_core::Role::Rep)
-        .await
-        .unwrap()
-        .unwrap();
-    let mut permissions = rep_role.permissions.clone();
-    assert!(permissions.remove(&Permission::PaymentsView));
-    roles::update(
-        &app.db,
-        rep_role.id,
-        &roles::RoleSpec {
-            name: rep_role.name.clone(),
-            kind: rep_role.kind,
-            permissions,
-            data_scope: rep_role.data_scope,
-            max_discount_bp: rep_role.max_discount_bp,
-        },
-    )
-    .await
-    .unwrap();
+    app.edit_role_permissions(fieldcrm_core::Role::Rep, |p| {
+        assert!(p.remove(&Permission::PaymentsView));
+    })
+    .await;
     let rep = sign_in(&app, "rep.sh").await;
     for path in [
         "/payments/export",
