@@ -4,6 +4,7 @@
 
 use super::{Db, DbError};
 use fieldcrm_core::{DocId, TerritoryId, UserId};
+use sqlx::Row;
 
 /// One generated customer, as the projection stores it.
 #[derive(Clone, Debug)]
@@ -46,7 +47,7 @@ pub struct BulkCustomer {
     pub updated_at: i64,
 }
 
-/// Rows per INSERT statement (customers bind 18 values a row: 9,000 per statement, under
+/// Rows per INSERT statement (customers bind 19 values a row: 9,500 per statement, under
 /// SQLite's 32,766 and PostgreSQL's 65,535).
 pub const ROWS_PER_STATEMENT: usize = 500;
 
@@ -89,17 +90,17 @@ pub async fn insert_customers(db: &Db, rows: &[BulkCustomer]) -> Result<(), DbEr
         let mut sql = String::from(
             "INSERT INTO customers (id, code, name, kind, tier, industry, source, phone, email, \
              province, city, district, lat, lon, territory_id, owner_id, contact_names, tags, \
-             search, created_at, updated_at) VALUES ",
+             search, created_at, updated_at, search_bigrams) VALUES ",
         );
         let mut n = 0;
         for (i, _) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push_str(", ");
             }
-            let p: Vec<String> = (1..=18).map(|k| format!("${}", n + k)).collect();
+            let p: Vec<String> = (1..=19).map(|k| format!("${}", n + k)).collect();
             sql.push_str(&format!(
                 "({}, {}, {}, 'company', {}, {}, {}, {}, {}, {}, {}, {}, NULL, NULL, {}, {}, {}, \
-                 {}, {}, {}, {})",
+                 {}, {}, {}, {}, {})",
                 p[0],
                 p[1],
                 p[2],
@@ -117,9 +118,10 @@ pub async fn insert_customers(db: &Db, rows: &[BulkCustomer]) -> Result<(), DbEr
                 p[14],
                 p[15],
                 p[16],
-                p[17]
+                p[17],
+                p[18]
             ));
-            n += 18;
+            n += 19;
         }
         let mut q = sqlx::query(&sql);
         for r in chunk {
@@ -141,7 +143,8 @@ pub async fn insert_customers(db: &Db, rows: &[BulkCustomer]) -> Result<(), DbEr
                 .bind(&r.tags)
                 .bind(&r.search)
                 .bind(r.created_at)
-                .bind(r.updated_at);
+                .bind(r.updated_at)
+                .bind(super::customer_list::search_bigrams(&r.search));
         }
         q.execute(&mut *tx).await?;
     }
@@ -153,6 +156,46 @@ pub async fn insert_customers(db: &Db, rows: &[BulkCustomer]) -> Result<(), DbEr
 pub async fn analyze(db: &Db) -> Result<(), DbError> {
     sqlx::query("ANALYZE").execute(db.pool()).await?;
     Ok(())
+}
+
+/// The first `n` customers by id, as loaded (to aim the benchmark's queries at).
+pub async fn sample_customers(db: &Db, n: i64) -> Result<Vec<BulkCustomer>, DbError> {
+    let rows = sqlx::query(
+        "SELECT id, code, name, tier, industry, source, phone, email, province, city, district, \
+         territory_id, owner_id, contact_names, tags, search, created_at, updated_at \
+         FROM customers WHERE territory_id IS NOT NULL ORDER BY id LIMIT $1",
+    )
+    .bind(n)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let id: String = r.try_get("id")?;
+            let territory: String = r.try_get("territory_id")?;
+            let owner: Option<String> = r.try_get("owner_id")?;
+            Ok(BulkCustomer {
+                id: DocId::parse(&id).map_err(|e| DbError::corrupt("customers", e))?,
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+                tier: r.try_get("tier")?,
+                industry: r.try_get("industry")?,
+                source: r.try_get("source")?,
+                phone: r.try_get("phone")?,
+                email: r.try_get("email")?,
+                province: r.try_get("province")?,
+                city: r.try_get("city")?,
+                district: r.try_get("district")?,
+                territory: TerritoryId::parse(&territory)
+                    .map_err(|e| DbError::corrupt("customers", e))?,
+                owner: owner.and_then(|o| UserId::parse(&o).ok()),
+                contact_names: r.try_get("contact_names")?,
+                tags: r.try_get("tags")?,
+                search: r.try_get("search")?,
+                created_at: r.try_get("created_at")?,
+                updated_at: r.try_get("updated_at")?,
+            })
+        })
+        .collect()
 }
 
 /// How many customers the projection holds.

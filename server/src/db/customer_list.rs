@@ -280,6 +280,81 @@ pub fn search_terms(query: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether `c` can be part of an indexed bigram: a letter or a digit (CJK characters are
+/// letters). Pairs with anything else are not indexed; a term made of them is not looked up.
+fn gram_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// The projection's `search_bigrams` column: the distinct pairs of adjacent letters/digits of
+/// the (lowercased) search text, space-separated, in order of first occurrence. A term of two
+/// such characters occurs in `search` exactly when it is one of these tokens.
+pub fn search_bigrams(search: &str) -> String {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = String::new();
+    let mut prev: Option<char> = None;
+    for c in search.chars() {
+        if let Some(p) = prev.filter(|p| gram_char(*p) && gram_char(c))
+            && seen.insert((p, c))
+        {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push(p);
+            out.push(c);
+        }
+        prev = Some(c);
+    }
+    out
+}
+
+/// The bigram token of a 2-character term, if it is indexed (both characters letters/digits).
+fn term_bigram(term: &str) -> Option<&str> {
+    let mut chars = term.chars();
+    match (chars.next(), chars.next(), chars.next()) {
+        (Some(a), Some(b), None) if gram_char(a) && gram_char(b) => Some(term),
+        _ => None,
+    }
+}
+
+/// Fills `search_bigrams` of the rows written before it existed (NULL), `batch` rows per
+/// transaction, in id order (a cursor, so a batch never re-reads the filled rows' old index
+/// entries). Returns how many rows it filled.
+pub async fn fill_search_bigrams(db: &Db, batch: i64) -> Result<u64, DbError> {
+    let mut filled = 0u64;
+    let mut after = String::new();
+    loop {
+        let mut tx = db.begin_write().await?;
+        let rows = sqlx::query(
+            "SELECT id, search FROM customers WHERE search_bigrams IS NULL AND id > $1 \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(&after)
+        .bind(batch.max(1))
+        .fetch_all(&mut *tx)
+        .await?;
+        let Some(last) = rows.last() else {
+            tx.commit().await?;
+            return Ok(filled);
+        };
+        after = last.try_get("id")?;
+        for row in &rows {
+            let id: String = row.try_get("id")?;
+            let search: String = row.try_get("search")?;
+            sqlx::query("UPDATE customers SET search_bigrams = $1 WHERE id = $2")
+                .bind(search_bigrams(&search))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        filled += rows.len() as u64;
+        if filled % 100_000 < rows.len() as u64 {
+            tracing::info!(filled, "filling customers.search_bigrams");
+        }
+    }
+}
+
 /// An FTS5 query matching every term as a substring (trigram phrases, implicitly AND-ed).
 fn fts_query(terms: &[&String]) -> String {
     terms
@@ -293,42 +368,109 @@ fn non_empty(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// The WHERE conditions of `filter` inside `scope`.
-fn conditions(backend: Backend, scope: &ScopeTerritories, f: &CustomerFilter) -> Cond {
+/// The search terms of a filter, by how the indexes can look them up.
+#[derive(Debug, Default)]
+struct Terms {
+    /// Every term: each must occur in `search` (checked on the row with `LIKE`).
+    all: Vec<String>,
+    /// Terms of 3+ characters: the trigram index.
+    long: Vec<String>,
+    /// Terms of exactly two letters/digits: the bigram index.
+    pairs: Vec<String>,
+}
+
+impl Terms {
+    fn of(f: &CustomerFilter) -> Terms {
+        let all = f.query.as_deref().map(search_terms).unwrap_or_default();
+        let long = all
+            .iter()
+            .filter(|t| t.chars().count() >= TRIGRAM_MIN_CHARS)
+            .cloned()
+            .collect();
+        let pairs = all
+            .iter()
+            .filter_map(|t| term_bigram(t))
+            .map(str::to_owned)
+            .collect();
+        Terms { all, long, pairs }
+    }
+
+    /// Whether an index can narrow the search (a term of 2 letters/digits or of 3+ characters).
+    fn indexed(&self) -> bool {
+        !self.long.is_empty() || !self.pairs.is_empty()
+    }
+
+    /// SQLite: the FTS5 table and query of the index lookup (trigram for long terms, preferred:
+    /// one 3+ character term is more selective than a pair).
+    fn fts_lookup(&self) -> Option<(&'static str, String)> {
+        if !self.long.is_empty() {
+            Some((
+                "customers_fts",
+                fts_query(&self.long.iter().collect::<Vec<_>>()),
+            ))
+        } else if !self.pairs.is_empty() {
+            Some((
+                "customers_bigrams",
+                fts_query(&self.pairs.iter().collect::<Vec<_>>()),
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// How the search terms enter a query's conditions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Search {
+    /// Not at all (the filters alone).
+    None,
+    /// Checked on each row (`LIKE`) — for walking the list's order or a filter's index.
+    Rows,
+    /// Looked up in the search index (the candidates), and checked on each candidate.
+    Index,
+}
+
+/// The WHERE conditions of `filter` inside `scope`, with the search as `search` says.
+fn conditions(
+    backend: Backend,
+    scope: &ScopeTerritories,
+    f: &CustomerFilter,
+    search: Search,
+) -> Cond {
     let mut c = Cond::new();
-    Record::Customer.restrict(&mut c, scope, f.owner_in.as_deref());
-    let terms = f.query.as_deref().map(search_terms).unwrap_or_default();
+    push_conditions(&mut c, backend, scope, f, search);
+    c
+}
+
+/// Adds the conditions of [`conditions`] to `c`.
+fn push_conditions(
+    c: &mut Cond,
+    backend: Backend,
+    scope: &ScopeTerritories,
+    f: &CustomerFilter,
+    search: Search,
+) {
+    Record::Customer.restrict(c, scope, f.owner_in.as_deref());
     if let Some(tag) = non_empty(&f.tag) {
-        // Exact tag: the delimited list contains it. Checked while walking the sort order: tags
-        // are a small vocabulary of frequent values, so a page fills after a few hundred rows
-        // (looking a frequent tag up in the trigram index would fetch every row carrying it).
+        // Exact tag. PostgreSQL: an element of the tags array, which has a GIN index and element
+        // statistics (so a rare tag is looked up, a frequent one checked while walking the sort
+        // order). SQLite: the delimited list contains it, checked while walking the sort order
+        // (tags are a small vocabulary of frequent values, so a page fills after a few hundred
+        // rows).
         let tag = tag.to_lowercase();
-        c.push(
-            |p| format!("(', ' || LOWER(c.tags) || ', ') LIKE {p} ESCAPE '\\'"),
-            Bind::Text(like_pattern(&format!(", {tag}, "))),
-        );
+        match backend {
+            Backend::Postgres => c.push(
+                |p| format!("string_to_array(LOWER(c.tags), ', ') @> ARRAY[CAST({p} AS TEXT)]"),
+                Bind::Text(tag),
+            ),
+            Backend::Sqlite => c.push(
+                |p| format!("(', ' || LOWER(c.tags) || ', ') LIKE {p} ESCAPE '\\'"),
+                Bind::Text(like_pattern(&format!(", {tag}, "))),
+            ),
+        }
     }
-    let long: Vec<&String> = terms
-        .iter()
-        .filter(|t| t.chars().count() >= TRIGRAM_MIN_CHARS)
-        .collect();
-    if backend == Backend::Sqlite && !long.is_empty() {
-        c.push(
-            |p| {
-                format!(
-                    "c.rowid IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH {p})"
-                )
-            },
-            Bind::Text(fts_query(&long)),
-        );
-    }
-    // Every term as a substring: on PostgreSQL the trigram index serves it (3+ characters); on
-    // SQLite it re-checks the FTS candidates and filters by the short terms.
-    for t in &terms {
-        c.push(
-            |p| format!("c.search LIKE {p} ESCAPE '\\'"),
-            Bind::Text(like_pattern(t)),
-        );
+    if search != Search::None {
+        push_search(c, backend, &Terms::of(f), search);
     }
     if let Some(t) = f.territory {
         c.push(
@@ -362,9 +504,166 @@ fn conditions(backend: Backend, scope: &ScopeTerritories, f: &CustomerFilter) ->
         }
     }
     for cond in &f.custom {
-        custom_condition(&mut c, backend, cond);
+        custom_condition(c, backend, cond);
     }
-    c
+}
+
+/// Adds the search terms' conditions to `c`.
+fn push_search(c: &mut Cond, backend: Backend, terms: &Terms, search: Search) {
+    if search == Search::Index {
+        match backend {
+            Backend::Sqlite => {
+                if let Some((table, query)) = terms.fts_lookup() {
+                    c.push(
+                        |p| {
+                            format!(
+                                "c.rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH {p})"
+                            )
+                        },
+                        Bind::Text(query),
+                    );
+                }
+            }
+            Backend::Postgres => {
+                // 3+ character terms: the `LIKE` below is what the pg_trgm index serves.
+                if !terms.pairs.is_empty() {
+                    let ps: Vec<String> = terms
+                        .pairs
+                        .iter()
+                        .map(|t| {
+                            let at = bind_at(c, Bind::Text(t.clone()));
+                            format!("CAST(${at} AS TEXT)")
+                        })
+                        .collect();
+                    c.sql.push(format!(
+                        "string_to_array(c.search_bigrams, ' ') @> ARRAY[{}]",
+                        ps.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    // Every term as a substring of the row's text: the exact test (an index lookup only narrows
+    // the rows; a stale FTS rowid can never show a wrong row).
+    for t in &terms.all {
+        c.push(
+            |p| format!("c.search LIKE {p} ESCAPE '\\'"),
+            Bind::Text(like_pattern(t)),
+        );
+    }
+}
+
+/// The thresholds of the customer list's search plans (see [`list`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlanLimits {
+    /// Candidates up to this many (as the search index estimates them) make a page view look
+    /// the search up in the index and sort the candidates; more make it walk the list's order
+    /// first.
+    pub index_max: i64,
+    /// Rows of the list's order a page view walks looking for matches of a frequent term
+    /// before it falls back to the index (the matches may all lie far along the order: a city
+    /// name sorted by name).
+    pub walk_max: i64,
+}
+
+impl Default for PlanLimits {
+    /// 10,000 candidates; a walk of 5,000 rows. With more than 10,000 candidates in a million a
+    /// term occurs in over 1% of the rows, so a page of 25 spread evenly is found within 5,000
+    /// rows almost always; sorting 10,000 candidates costs about what walking 5,000 rows does.
+    fn default() -> Self {
+        PlanLimits {
+            index_max: 10_000,
+            walk_max: 5_000,
+        }
+    }
+}
+
+/// How many customers the search index offers for `terms` — exactly, up to
+/// [`PlanLimits::index_max`] + 1, on SQLite (a capped FTS5 count, which stops early); PostgreSQL's
+/// estimate from its statistics (the planner's row count for the index conditions). Only chooses
+/// a plan: the rows shown are always exact.
+async fn candidates(db: &Db, terms: &Terms) -> Result<i64, DbError> {
+    match db.backend() {
+        Backend::Sqlite => {
+            let Some((table, query)) = terms.fts_lookup() else {
+                return Ok(i64::MAX);
+            };
+            let sql = format!(
+                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM {table} WHERE {table} MATCH $1 LIMIT $2) AS m"
+            );
+            Ok(sqlx::query(&sql)
+                .bind(query)
+                .bind(db.list_limits().index_max.saturating_add(1))
+                .fetch_one(db.pool())
+                .await?
+                .try_get("n")?)
+        }
+        Backend::Postgres => {
+            let mut c = Cond::new();
+            push_search(&mut c, Backend::Postgres, terms, Search::Index);
+            let sql = format!("EXPLAIN SELECT 1 FROM customers c{}", c.where_clause());
+            let plan: String = c
+                .bind(sqlx::query(&sql).persistent(false))
+                .fetch_one(db.pool())
+                .await?
+                .try_get(0)?;
+            Ok(plan_rows(&plan).unwrap_or(i64::MAX))
+        }
+    }
+}
+
+/// The row estimate (`rows=N`) of the top node of a PostgreSQL text plan.
+fn plan_rows(plan: &str) -> Option<i64> {
+    let at = plan.find("rows=")? + "rows=".len();
+    let digits: String = plan[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// How many customers the filters alone (no search) leave on the `direction` side of `cursor`,
+/// counting at most [`PlanLimits::walk_max`] + 1.
+async fn filtered_up_to_walk(
+    db: &Db,
+    scope: &ScopeTerritories,
+    filter: &CustomerFilter,
+    cursor: Option<(Direction, &Cursor)>,
+) -> Result<i64, DbError> {
+    let mut c = conditions(db.backend(), scope, filter, Search::None);
+    if c.sql.is_empty() && cursor.is_none() {
+        // No filter: the whole list, far more than a walk.
+        return Ok(i64::MAX);
+    }
+    if let Some((direction, cur)) = cursor {
+        let desc = filter.sort.desc != (direction == Direction::Before);
+        push_cursor(&mut c, filter.sort.key, desc, cur);
+    }
+    let lim = c.next();
+    c.binds
+        .push(Bind::Int(db.list_limits().walk_max.saturating_add(1)));
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM customers c{} LIMIT {lim}) AS m",
+        c.where_clause()
+    );
+    Ok(c.bind(sqlx::query(&sql).persistent(false))
+        .fetch_one(db.pool())
+        .await?
+        .try_get("n")?)
+}
+
+/// Adds `(sort column, id) > cursor` (`<` when `desc`).
+fn push_cursor(c: &mut Cond, key: SortKey, desc: bool, cur: &Cursor) {
+    let v = c.next();
+    c.binds.push(match &cur.value {
+        SortValue::Text(s) => Bind::Text(s.clone()),
+        SortValue::Int(i) => Bind::Int(*i),
+    });
+    let id = c.next();
+    c.binds.push(Bind::Text(cur.id.to_string()));
+    let op = if desc { "<" } else { ">" };
+    c.sql
+        .push(format!("({}, c.id) {op} ({v}, {id})", key.column()));
 }
 
 /// Binds `value` and returns its placeholder number.
@@ -470,8 +769,31 @@ fn customer_row(row: &AnyRow) -> Result<CustomerRow, DbError> {
     })
 }
 
+/// The columns of a list row, from `c` (customers or a subquery of its rows).
+const ROW_COLUMNS: &str = "c.id, c.code, c.name, c.tier, c.industry, c.source, c.city, c.phone, \
+     c.tags, c.owner_id, c.created_at, c.updated_at, c.custom, \
+     t.name AS territory_name, u.display_name AS owner_name";
+
+/// How a page is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PagePlan {
+    /// Walk the list's order (or a filter's index), checking the search on each row.
+    Walk,
+    /// Walk the list's order over at most [`PlanLimits::walk_max`] rows (the filters' rows), then check the
+    /// search on those: complete if it fills the page.
+    BoundedWalk,
+    /// The search index's candidates, filtered and sorted.
+    Index,
+}
+
 /// One page of the customers in `scope` matching `filter`: at most `limit` (1–2000) rows on the
 /// `direction` side of `cursor` (from the start of the list when `cursor` is `None`).
+///
+/// With search terms an index can look up, the plan depends on how many rows the index offers
+/// (see `docs/decisions/0021-customer-search-plans.md`): a few — sort the candidates; many — walk
+/// the list's order, where a page fills quickly, unless the walk finds too few within
+/// [`PlanLimits::walk_max`] rows (the matches lie further along), then sort the candidates after
+/// all.
 pub async fn list(
     db: &Db,
     scope: &ScopeTerritories,
@@ -480,38 +802,122 @@ pub async fn list(
     limit: i64,
 ) -> Result<CustomerPage, DbError> {
     let limit = limit.clamp(1, 2000);
-    let mut c = conditions(db.backend(), scope, filter);
+    let terms = Terms::of(filter);
+    if !terms.indexed() {
+        return page(db, scope, filter, cursor, limit, PagePlan::Walk).await;
+    }
+    let started = std::time::Instant::now();
+    let limits = db.list_limits();
+    let offered = candidates(db, &terms).await?;
+    if offered <= limits.index_max {
+        let p = page(db, scope, filter, cursor, limit, PagePlan::Index).await?;
+        tracing::debug!(
+            offered,
+            plan = "index",
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "customer list page"
+        );
+        return Ok(p);
+    }
+    let walked = page(db, scope, filter, cursor, limit, PagePlan::BoundedWalk).await?;
+    let full = match cursor {
+        Some((Direction::Before, _)) => walked.has_prev,
+        _ => walked.has_next,
+    };
+    if full || filtered_up_to_walk(db, scope, filter, cursor).await? <= limits.walk_max {
+        // The page filled, or the walk saw every row the filters leave: the page is complete.
+        tracing::debug!(
+            offered,
+            plan = "walk",
+            full,
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "customer list page"
+        );
+        return Ok(walked);
+    }
+    let p = page(db, scope, filter, cursor, limit, PagePlan::Index).await?;
+    tracing::debug!(
+        offered,
+        plan = "walk, then index",
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "customer list page"
+    );
+    Ok(p)
+}
+
+/// One page read with `plan`.
+async fn page(
+    db: &Db,
+    scope: &ScopeTerritories,
+    filter: &CustomerFilter,
+    cursor: Option<(Direction, &Cursor)>,
+    limit: i64,
+    plan: PagePlan,
+) -> Result<CustomerPage, DbError> {
+    let backend = db.backend();
     let key = filter.sort.key;
     let column = key.column();
     let backwards = matches!(cursor, Some((Direction::Before, _)));
     // Walking backwards is walking the reversed order forwards, then reversing the rows.
     let desc = filter.sort.desc != backwards;
-    if let Some((_, cur)) = cursor {
-        let v = c.next();
-        c.binds.push(match &cur.value {
-            SortValue::Text(s) => Bind::Text(s.clone()),
-            SortValue::Int(i) => Bind::Int(*i),
-        });
-        let id = c.next();
-        c.binds.push(Bind::Text(cur.id.to_string()));
-        let op = if desc { "<" } else { ">" };
-        c.sql.push(format!("({column}, c.id) {op} ({v}, {id})"));
-    }
-    let where_clause = c.where_clause();
-    let lim = c.next();
-    c.binds.push(Bind::Int(limit + 1));
     let dir = if desc { "DESC" } else { "ASC" };
-    let sql = format!(
-        "SELECT c.id, c.code, c.name, c.tier, c.industry, c.source, c.city, c.phone, c.tags, \
-                c.owner_id, c.created_at, c.updated_at, c.custom, \
-                t.name AS territory_name, u.display_name AS owner_name \
-         FROM customers c LEFT JOIN territories t ON t.id = c.territory_id \
-         LEFT JOIN users u ON u.id = c.owner_id{where_clause} \
-         ORDER BY {column} {dir}, c.id {dir} LIMIT {lim}"
-    );
+    let order = format!("ORDER BY {column} {dir}, c.id {dir}");
+    let joins = "LEFT JOIN territories t ON t.id = c.territory_id \
+                 LEFT JOIN users u ON u.id = c.owner_id";
+    let mut c = Cond::new();
+    let sql = match plan {
+        PagePlan::BoundedWalk => {
+            // The filters' rows in list order, at most `walk_max` of them; the search on those.
+            push_conditions(&mut c, backend, scope, filter, Search::None);
+            if let Some((_, cur)) = cursor {
+                push_cursor(&mut c, key, desc, cur);
+            }
+            let inner_where = c.where_clause();
+            let walk = bind_at(&mut c, Bind::Int(db.list_limits().walk_max));
+            let mut outer = Cond {
+                sql: Vec::new(),
+                binds: std::mem::take(&mut c.binds),
+            };
+            push_search(&mut outer, backend, &Terms::of(filter), Search::Rows);
+            let lim = bind_at(&mut outer, Bind::Int(limit + 1));
+            let sql = format!(
+                "SELECT {ROW_COLUMNS} FROM (SELECT c.* FROM customers c{inner_where} {order} \
+                 LIMIT ${walk}) AS c {joins}{} {order} LIMIT ${lim}",
+                outer.where_clause()
+            );
+            c = outer;
+            sql
+        }
+        PagePlan::Walk | PagePlan::Index => {
+            let search = if plan == PagePlan::Index {
+                Search::Index
+            } else {
+                Search::Rows
+            };
+            push_conditions(&mut c, backend, scope, filter, search);
+            if let Some((_, cur)) = cursor {
+                push_cursor(&mut c, key, desc, cur);
+            }
+            let lim = bind_at(&mut c, Bind::Int(limit + 1));
+            if plan == PagePlan::Index && backend == Backend::Postgres {
+                // The candidates first (the planner cannot walk the sort order instead: the
+                // subquery is a fence), then sorted.
+                format!(
+                    "SELECT {ROW_COLUMNS} FROM (SELECT c.* FROM customers c{} OFFSET 0) AS c \
+                     {joins} {order} LIMIT ${lim}",
+                    c.where_clause()
+                )
+            } else {
+                format!(
+                    "SELECT {ROW_COLUMNS} FROM customers c {joins}{} {order} LIMIT ${lim}",
+                    c.where_clause()
+                )
+            }
+        }
+    };
     // Not a cached prepared statement: PostgreSQL then plans with the actual values (a cached
-    // generic plan cannot tell a rare search term, best served by the trigram index, from a
-    // frequent one, best served by walking the sort order; measured: 5 s instead of 2 ms).
+    // generic plan cannot tell a rare search term from a frequent one; measured: 5 s instead of
+    // 2 ms).
     let fetched = c
         .bind(sqlx::query(&sql).persistent(false))
         .fetch_all(db.pool())
@@ -540,18 +946,50 @@ pub async fn list(
 
 /// How many customers match, counting at most `cap` (so it never reads more than `cap` rows
 /// past the filter). Returns `(n, capped)`: `capped` when there are more than `cap`.
+///
+/// Like [`list`], the plan depends on the search index's candidates: a few — count them; many —
+/// count the filters' rows if they are few, else (SQLite) walk the index's candidates in index
+/// order until `cap` + 1 match, or (PostgreSQL) leave the choice to the planner.
 pub async fn count(
     db: &Db,
     scope: &ScopeTerritories,
     filter: &CustomerFilter,
     cap: i64,
 ) -> Result<(i64, bool), DbError> {
-    let mut c = conditions(db.backend(), scope, filter);
+    let backend = db.backend();
+    let terms = Terms::of(filter);
+    let limits = db.list_limits();
+    let lim_value = cap.max(0) + 1;
+    let started = std::time::Instant::now();
+    let (mut c, from) = if !terms.indexed() {
+        (conditions(backend, scope, filter, Search::Rows), None)
+    } else if candidates(db, &terms).await? <= limits.index_max {
+        tracing::debug!(plan = "index", "customer list count");
+        (conditions(backend, scope, filter, Search::Index), None)
+    } else if filtered_up_to_walk(db, scope, filter, None).await? <= limits.walk_max {
+        tracing::debug!(plan = "filtered rows", "customer list count");
+        (conditions(backend, scope, filter, Search::Rows), None)
+    } else if let (Backend::Sqlite, Some((table, query))) = (backend, terms.fts_lookup()) {
+        tracing::debug!(plan = "index order", "customer list count");
+        // Driven by the FTS index (CROSS JOIN keeps it the outer loop), which yields rowids
+        // lazily: the count stops at cap + 1 matches instead of materialising every candidate.
+        let mut c = Cond::new();
+        c.push(|p| format!("f.{table} MATCH {p}"), Bind::Text(query));
+        push_conditions(&mut c, backend, scope, filter, Search::Rows);
+        (
+            c,
+            Some(format!(
+                "{table} f CROSS JOIN customers c ON c.rowid = f.rowid"
+            )),
+        )
+    } else {
+        (conditions(backend, scope, filter, Search::Rows), None)
+    };
     let where_clause = c.where_clause();
-    let lim = c.next();
-    c.binds.push(Bind::Int(cap.max(0) + 1));
+    let lim = bind_at(&mut c, Bind::Int(lim_value));
+    let from = from.unwrap_or_else(|| "customers c".to_owned());
     let sql = format!(
-        "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM customers c{where_clause} LIMIT {lim}) AS m"
+        "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM {from}{where_clause} LIMIT ${lim}) AS m"
     );
     // Planned with the actual values, as in `list`.
     let n: i64 = c
@@ -559,6 +997,11 @@ pub async fn count(
         .fetch_one(db.pool())
         .await?
         .try_get("n")?;
+    tracing::debug!(
+        n,
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "customer list count"
+    );
     Ok(if n > cap { (cap, true) } else { (n, false) })
 }
 
@@ -572,7 +1015,8 @@ pub async fn matching_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut c = conditions(db.backend(), scope, filter);
+    // The ids narrow the rows; the search is checked on each of them.
+    let mut c = conditions(db.backend(), scope, filter, Search::Rows);
     let mut ps = Vec::with_capacity(ids.len());
     for id in ids {
         ps.push(c.next());
@@ -639,6 +1083,32 @@ mod tests {
         assert_eq!(search_terms("  Hua  LIAN 张伟 "), ["hua", "lian", "张伟"]);
         assert_eq!(search_terms(&"x ".repeat(20)).len(), MAX_TERMS);
         assert_eq!(search_terms(&"长".repeat(100))[0].chars().count(), 64);
+    }
+
+    #[test]
+    fn bigrams_are_the_distinct_adjacent_letter_pairs() {
+        assert_eq!(
+            search_bigrams("上海华联 上海 ab-c1"),
+            "上海 海华 华联 ab c1"
+        );
+        assert_eq!(search_bigrams(""), "");
+        assert_eq!(search_bigrams("a b"), "");
+        assert_eq!(term_bigram("张伟"), Some("张伟"));
+        assert_eq!(term_bigram("a-"), None);
+        assert_eq!(term_bigram("abc"), None);
+        assert_eq!(term_bigram("a"), None);
+        // Every 2-character substring of letters/digits is a token, so the index never misses
+        // a row the LIKE would find.
+        let text = "深圳市宏达电器城 13812345678 王芳";
+        let grams = search_bigrams(text);
+        let tokens: Vec<&str> = grams.split(' ').collect();
+        let chars: Vec<char> = text.chars().collect();
+        for w in chars.windows(2) {
+            let t: String = w.iter().collect();
+            if let Some(g) = term_bigram(&t) {
+                assert!(tokens.contains(&g), "{t}");
+            }
+        }
     }
 
     #[test]

@@ -411,13 +411,15 @@ async fn upsert_customer(
     now: i64,
 ) -> Result<(), DbError> {
     let contact_names: Vec<&str> = c.contacts.iter().map(|k| k.name.as_str()).collect();
+    let search = customer_search_text(c);
     sqlx::query(
         "INSERT INTO customers (id, code, name, kind, tier, industry, source, phone, email, province, city, district, \
-         lat, lon, territory_id, owner_id, contact_names, tags, search, created_at, updated_at, custom) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21) \
+         lat, lon, territory_id, owner_id, contact_names, tags, search, created_at, updated_at, custom, search_bigrams) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21, $22) \
          ON CONFLICT (id) DO UPDATE SET code = $2, name = $3, kind = $4, tier = $5, industry = $6, source = $7, \
          phone = $8, email = $9, province = $10, city = $11, district = $12, lat = $13, lon = $14, territory_id = $15, \
-         owner_id = $16, contact_names = $17, tags = $18, search = $19, updated_at = $20, custom = $21",
+         owner_id = $16, contact_names = $17, tags = $18, search = $19, updated_at = $20, custom = $21, \
+         search_bigrams = $22",
     )
     .bind(id.to_string())
     .bind(&c.code)
@@ -440,9 +442,10 @@ async fn upsert_customer(
     .bind(c.owner.map(|u| u.to_string()))
     .bind(contact_names.join(", "))
     .bind(c.tags.join(", "))
-    .bind(customer_search_text(c))
+    .bind(&search)
     .bind(now)
     .bind(custom_json(&c.custom))
+    .bind(super::customer_list::search_bigrams(&search))
     .execute(&mut *w.tx)
     .await?;
     Ok(())

@@ -123,13 +123,15 @@ pub struct Db {
     pool: AnyPool,
     backend: Backend,
     reference_cache: std::sync::Arc<schema::ReferenceCache>,
+    list_limits: customer_list::PlanLimits,
 }
 
 impl Db {
     /// Connects to `url` (`sqlite://path`, `sqlite::memory:`, `postgres://…`).
     ///
     /// For SQLite the file's directory is created, the file is created if missing, and every
-    /// connection runs with WAL, a 10 s busy timeout, foreign keys on and `synchronous=NORMAL`.
+    /// connection runs with WAL, a 10 s busy timeout, foreign keys on, `synchronous=NORMAL`, a
+    /// 1 GiB memory map and a 16 MiB page cache.
     pub async fn connect(url: &str) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
@@ -158,6 +160,11 @@ impl Db {
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            // Reads through a memory map (no copy per page from the OS cache)
+                            // and a larger page cache: the list's index walks and candidate
+                            // lookups touch thousands of pages (decision 0021).
+                            conn.execute("PRAGMA mmap_size = 1073741824").await?;
+                            conn.execute("PRAGMA cache_size = -16384").await?;
                             Ok(())
                         })
                     })
@@ -177,6 +184,7 @@ impl Db {
             pool,
             backend,
             reference_cache: Default::default(),
+            list_limits: customer_list::PlanLimits::default(),
         })
     }
 
@@ -196,7 +204,13 @@ impl Db {
                     .await?
             }
         }
-        roles::ensure_system_roles(self).await
+        roles::ensure_system_roles(self).await?;
+        // Derived columns added by a migration that SQL cannot compute (0017).
+        let filled = customer_list::fill_search_bigrams(self, 2000).await?;
+        if filled > 0 {
+            tracing::info!(filled, "filled customers.search_bigrams");
+        }
+        Ok(())
     }
 
     /// The pool, for the storage modules.
@@ -219,6 +233,18 @@ impl Db {
     /// The reference data cache shared by this handle's clones ([`schema::reference`]).
     pub(crate) fn reference_cache(&self) -> &schema::ReferenceCache {
         &self.reference_cache
+    }
+
+    /// The same database with other limits for the customer list's search plans (tests use
+    /// them to drive every plan over a few rows).
+    pub fn with_list_limits(mut self, limits: customer_list::PlanLimits) -> Db {
+        self.list_limits = limits;
+        self
+    }
+
+    /// The limits of the customer list's search plans.
+    pub fn list_limits(&self) -> customer_list::PlanLimits {
+        self.list_limits
     }
 
     /// Which backend this is.

@@ -11,7 +11,7 @@ use fieldcrm_core::document::Kind;
 use fieldcrm_core::{DocId, TerritoryId};
 use fieldcrm_server::db::audit::{self, AuditFilter};
 use fieldcrm_server::db::customer_list::{
-    self, Cursor, CustomerFilter, CustomerSort, Direction, SortKey,
+    self, Cursor, CustomerFilter, CustomerSort, Direction, PlanLimits, SortKey,
 };
 use fieldcrm_server::db::territories::ScopeTerritories;
 use fieldcrm_server::sync::write;
@@ -1000,8 +1000,248 @@ async fn export_matches_the_list_and_escapes_cells(app: TestApp) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
+/// What one plan gave: every row forward, the page before the last row, the count capped at 5,
+/// the count.
+type PlanResult = (Vec<DocId>, Vec<DocId>, (i64, bool), (i64, bool));
+
+/// Every search plan — the index's candidates sorted, the walk of the list's order, the bounded
+/// walk that falls back to the index, the count driven by the index's order — gives the same
+/// pages and counts. Small limits drive each plan over a few rows (decision 0021).
+async fn every_search_plan_gives_the_same_pages_and_counts(app: TestApp) {
+    let s = &app.seed;
+    // Names and contacts are the only text the terms below can occur in (codes are "P-nnn", no
+    // address or e-mail).
+    let mut made: Vec<(DocId, String)> = Vec::new();
+    for i in 0..48 {
+        let (prefix, territory) = match i % 4 {
+            // One cluster at the end of the name order (重 sorts after the others).
+            0 => ("重庆", s.shanghai),
+            1 => ("上海", s.shanghai),
+            2 => ("北京", s.beijing),
+            _ => ("Acme ", s.hangzhou),
+        };
+        let suffix = ["有限公司", "商贸有限公司", "超市", "Trading"][(i / 4) % 4];
+        let name = format!("{prefix}{}{suffix}", ["华联", "永辉", "天成"][i % 3]);
+        let contact_name = ["张伟", "李娜", "王芳伟"][(i / 3) % 3];
+        let id = customer(
+            &app,
+            &name,
+            &format!("P-{i:03}"),
+            territory,
+            json!({ "contacts": [contact(contact_name)] }),
+        )
+        .await;
+        made.push((id, format!("{name} {contact_name}").to_lowercase()));
+    }
+    let plans = [
+        // The default: few candidates, so the index plan.
+        PlanLimits::default(),
+        // Always "frequent": walk the list's order; the walk sees every row.
+        PlanLimits {
+            index_max: 0,
+            walk_max: 1000,
+        },
+        // Always "frequent", with a walk of 2 or 9 rows: the walk fills the page or falls back.
+        PlanLimits {
+            index_max: 0,
+            walk_max: 2,
+        },
+        PlanLimits {
+            index_max: 0,
+            walk_max: 9,
+        },
+    ];
+    let all = ScopeTerritories::All;
+    let sorts = [
+        (SortKey::Name, false),
+        (SortKey::Name, true),
+        (SortKey::Updated, true),
+        (SortKey::Code, false),
+    ];
+    for q in [
+        "重庆",
+        "有限",
+        "有限公司",
+        "张伟",
+        "trading",
+        "重庆 有限",
+        "伟",
+        "华联超",
+        "acme",
+        "不存在",
+    ] {
+        let terms: Vec<String> = q.split(' ').map(str::to_lowercase).collect();
+        let want: BTreeSet<DocId> = made
+            .iter()
+            .filter(|(_, text)| terms.iter().all(|t| text.contains(t.as_str())))
+            .map(|(id, _)| *id)
+            .collect();
+        for territory in [None, Some(s.shanghai)] {
+            let want: BTreeSet<DocId> = match territory {
+                None => want.clone(),
+                Some(_) => want
+                    .iter()
+                    .copied()
+                    .filter(|id| {
+                        let i = made.iter().position(|(m, _)| m == id).unwrap();
+                        i % 4 <= 1
+                    })
+                    .collect(),
+            };
+            for (key, desc) in sorts {
+                let filter = CustomerFilter {
+                    query: Some(q.to_owned()),
+                    territory,
+                    sort: CustomerSort { key, desc },
+                    ..CustomerFilter::default()
+                };
+                let mut first: Option<PlanResult> = None;
+                for limits in plans {
+                    let db = app.db.clone().with_list_limits(limits);
+                    // Forward through the whole list, 4 rows a page.
+                    let mut seen = Vec::new();
+                    let mut cursor: Option<Cursor> = None;
+                    let mut last_row = None;
+                    loop {
+                        let page = customer_list::list(
+                            &db,
+                            &all,
+                            &filter,
+                            cursor.as_ref().map(|c| (Direction::After, c)),
+                            4,
+                        )
+                        .await
+                        .unwrap();
+                        seen.extend(page.rows.iter().map(|r| r.id));
+                        if let Some(last) = page.rows.last() {
+                            last_row = Some(last.clone());
+                        }
+                        match (page.has_next, page.rows.last()) {
+                            (true, Some(last)) => cursor = Some(Cursor::of(last, key)),
+                            _ => break,
+                        }
+                        assert!(seen.len() <= 48, "{q} {limits:?}: paging does not end");
+                    }
+                    // Backward from the last row: the (up to) 4 rows before it.
+                    let mut back = Vec::new();
+                    if let Some(last) = &last_row {
+                        let end = Cursor::of(last, key);
+                        let page = customer_list::list(
+                            &db,
+                            &all,
+                            &filter,
+                            Some((Direction::Before, &end)),
+                            4,
+                        )
+                        .await
+                        .unwrap();
+                        back = page.rows.iter().map(|r| r.id).collect();
+                        let k = back.len();
+                        assert_eq!(
+                            back,
+                            seen[seen.len() - 1 - k..seen.len() - 1],
+                            "{q:?} {limits:?}: the page before the last row"
+                        );
+                        assert_eq!(page.has_prev, seen.len() > 5, "{q:?} {limits:?}");
+                    }
+                    let capped = customer_list::count(&db, &all, &filter, 5).await.unwrap();
+                    let full = customer_list::count(&db, &all, &filter, 1000)
+                        .await
+                        .unwrap();
+                    assert_eq!(
+                        seen.iter().copied().collect::<BTreeSet<_>>(),
+                        want,
+                        "{q:?} {territory:?} {key:?} desc={desc} {limits:?}"
+                    );
+                    assert_eq!(seen.len(), want.len(), "{q:?} {limits:?}: a row twice");
+                    let n = i64::try_from(want.len()).unwrap();
+                    assert_eq!(full, (n, false), "{q:?} {territory:?} {limits:?}");
+                    assert_eq!(capped, (n.min(5), n > 5), "{q:?} {territory:?} {limits:?}");
+                    let got = (seen, back, capped, full);
+                    match &first {
+                        None => first = Some(got),
+                        Some(f) => assert_eq!(
+                            &got, f,
+                            "{q:?} {territory:?} {key:?} desc={desc}: {limits:?} differs"
+                        ),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Rows written before the bigram column existed (migration 0017) have none and are not in the
+/// bigram index; filling them makes 2-character terms find them, and later writes and deletes
+/// keep the index in step.
+async fn bigrams_of_older_rows_are_filled(app: TestApp) {
+    let s = &app.seed;
+    let a = customer(
+        &app,
+        "杭州永辉商贸",
+        "B-001",
+        s.hangzhou,
+        json!({ "contacts": [contact("张伟")] }),
+    )
+    .await;
+    let b = customer(&app, "Golden Tripod", "B-002", s.beijing, json!({})).await;
+    let all = ScopeTerritories::All;
+    let found = |q: &'static str| {
+        let db = app.db.clone();
+        let all = all.clone();
+        async move {
+            let f = CustomerFilter {
+                query: Some(q.to_owned()),
+                ..CustomerFilter::default()
+            };
+            let page = customer_list::list(&db, &all, &f, None, 25).await.unwrap();
+            page.rows.iter().map(|r| r.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("张伟").await, [a]);
+    // As before the migration: no bigrams, so not in the index.
+    sqlx::query("UPDATE customers SET search_bigrams = NULL")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert!(found("张伟").await.is_empty(), "looked up in the index");
+    let filled = customer_list::fill_search_bigrams(&app.db, 1)
+        .await
+        .unwrap();
+    assert_eq!(filled, 2);
+    assert_eq!(found("张伟").await, [a]);
+    assert_eq!(found("go").await, [b]);
+    // Nothing left to fill: migrating again is a no-op.
+    app.db.migrate().await.unwrap();
+    assert_eq!(
+        customer_list::fill_search_bigrams(&app.db, 100)
+            .await
+            .unwrap(),
+        0
+    );
+    // An edit replaces the row's bigrams in the index; a delete removes them.
+    write::server_update(&app.db, &app.state.hub, a, None, "test", |v| {
+        v["name"] = json!("杭州永辉超市");
+        v["contacts"] = json!([]);
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(found("超市").await, [a]);
+    assert!(found("张伟").await.is_empty());
+    assert!(found("商贸").await.is_empty());
+    sqlx::query("DELETE FROM customers WHERE id = $1")
+        .bind(b.to_string())
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert!(found("go").await.is_empty());
+}
+
 backend_tests!(
     search_finds_contacts_and_chinese_substrings,
+    bigrams_of_older_rows_are_filled,
+    every_search_plan_gives_the_same_pages_and_counts,
     each_filter_narrows_the_list,
     keyset_paging_visits_every_row_exactly_once_in_order,
     saved_filters_are_per_user,
