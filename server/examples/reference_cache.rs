@@ -1,6 +1,6 @@
 //! Timing loop: `schema::reference` (cached: one version check) against
-//! `schema::reference_uncached` (the three full queries) on a SQLite file database with the
-//! seeded dictionary plus 10 lists × 20 entries and 30 custom fields.
+//! `schema::reference_uncached` (the full read: one snapshot transaction) on a SQLite file
+//! database with the seeded dictionary plus 10 lists × 20 entries and 30 custom fields.
 //!
 //! `cargo run --release -p fieldcrm-server --example reference_cache [iterations]`
 

@@ -225,9 +225,14 @@ async fn an_offline_order_is_priced_capped_and_numbered(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(
-        fieldcrm_server::db::payments::customer_receivable(db, customer.into())
-            .await
-            .unwrap(),
+        fieldcrm_server::db::payments::customer_receivable(
+            db,
+            customer.into(),
+            &fieldcrm_server::db::territories::ScopeTerritories::All,
+            None,
+        )
+        .await
+        .unwrap(),
         0
     );
     let listed = phone.list_orders(Some(customer)).await.unwrap();

@@ -442,16 +442,30 @@ pub async fn receivables_by_customer(
         .collect()
 }
 
-/// What one customer owes over all their orders, minor units.
-pub async fn customer_receivable(db: &Db, customer: DocId) -> Result<i64, DbError> {
-    let sql = format!(
-        "SELECT COALESCE(CAST(SUM({OWED}) AS BIGINT), 0) FROM orders o \
-         LEFT JOIN {PAID_SUBQUERY} p ON p.order_id = o.id WHERE o.customer_id = $1 AND {OPEN}"
+/// What one customer owes over their orders inside the scope (territory `scope`, reps among
+/// `owners`, `None` = any rep: [`Record::Order`], as the order list and the receivables), minor
+/// units. An order the user does not see never counts, so the customer card does not show a
+/// figure that includes other reps' orders.
+pub async fn customer_receivable(
+    db: &Db,
+    customer: DocId,
+    scope: &ScopeTerritories,
+    owners: Option<&[UserId]>,
+) -> Result<i64, DbError> {
+    let mut c = Cond::new();
+    c.push(
+        |p| format!("o.customer_id = {p}"),
+        Bind::Text(customer.to_string()),
     );
-    Ok(sqlx::query_scalar(&sql)
-        .bind(customer.to_string())
-        .fetch_one(db.pool())
-        .await?)
+    c.sql.push(OPEN.to_owned());
+    Record::Order.restrict(&mut c, scope, owners);
+    let sql = format!(
+        "SELECT COALESCE(CAST(SUM({OWED}) AS BIGINT), 0) AS owed FROM orders o \
+         LEFT JOIN {PAID_SUBQUERY} p ON p.order_id = o.id{}",
+        c.where_clause()
+    );
+    let r = c.bind(sqlx::query(&sql)).fetch_one(db.pool()).await?;
+    Ok(r.try_get("owed")?)
 }
 
 /// A shipped order whose payment is overdue.

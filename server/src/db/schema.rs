@@ -96,29 +96,67 @@ async fn bump(conn: &mut AnyConnection) -> Result<(), DbError> {
 ///
 /// Always runs on the pool, never inside a caller's transaction: each call sees the latest
 /// committed version, so a change committed before the call is always seen, also when it was
-/// made by another server process on the same database. The version is read *before* the
-/// content, and every change bumps it in its own transaction, so a cached copy is never older
-/// than the version it is filed under (at worst newer, which costs one extra read). See
-/// decision 0020.
+/// made by another server process on the same database. A full read is one snapshot
+/// ([`read_snapshot`]): the version it is filed under is read in the same read-only
+/// transaction as the content, and every change bumps the version in its own transaction, so
+/// the cached copy is exactly the content of the version it is filed under. See decision 0020.
 pub async fn reference(db: &Db) -> Result<Arc<Reference>, DbError> {
     let cache = db.reference_cache();
     let version = reference_version(db).await?;
     if let Some(hit) = cache.get(version) {
         return Ok(hit);
     }
-    let fresh = Arc::new(reference_uncached(db).await?);
+    let (version, fresh) = read_snapshot(db).await?;
+    let fresh = Arc::new(fresh);
     cache.full_reads.fetch_add(1, Ordering::Relaxed);
     cache.put(version, Arc::clone(&fresh));
     Ok(fresh)
 }
 
-/// Reads the whole dictionary and every field definition, with the content version (three
-/// queries, no cache).
+/// Reads the whole dictionary and every field definition, with the content version (one
+/// snapshot, no cache).
 pub async fn reference_uncached(db: &Db) -> Result<Reference, DbError> {
+    Ok(read_snapshot(db).await?.1)
+}
+
+/// The full read as one snapshot: `reference_version` and the three queries inside one
+/// read-only transaction ([`begin_snapshot`]); the version it was read at, and the content.
+async fn read_snapshot(db: &Db) -> Result<(i64, Reference), DbError> {
+    let mut tx = begin_snapshot(db).await?;
+    let read = read_in(&mut tx).await?;
+    tx.commit().await?;
+    Ok(read)
+}
+
+/// Begins the read-only transaction of a full read, one snapshot on both backends. PostgreSQL:
+/// `REPEATABLE READ, READ ONLY` (the default `READ COMMITTED` takes a new snapshot for every
+/// statement, so a change committed between two of the queries would be half seen); the
+/// snapshot is taken by the first query. SQLite: a deferred `BEGIN`, whose first read starts a
+/// read transaction that sees one snapshot of the database until it ends (WAL); it takes no
+/// write lock, so writers are not held up.
+async fn begin_snapshot(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, DbError> {
+    Ok(match db.backend() {
+        Backend::Postgres => {
+            db.pool()
+                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .await?
+        }
+        Backend::Sqlite => db.pool().begin().await?,
+    })
+}
+
+/// The version row, then the lists, entries and field definitions, on `conn` (inside the
+/// snapshot transaction).
+async fn read_in(conn: &mut AnyConnection) -> Result<(i64, Reference), DbError> {
+    let version =
+        sqlx::query_scalar::<_, i64>("SELECT version FROM reference_version WHERE id = 1")
+            .fetch_optional(&mut *conn)
+            .await?
+            .unwrap_or(0);
     let list_rows = sqlx::query(
         "SELECT list_key, name_zh, name_en, system FROM dict_lists ORDER BY system DESC, list_key",
     )
-    .fetch_all(db.pool())
+    .fetch_all(&mut *conn)
     .await?;
     let mut lists = Vec::with_capacity(list_rows.len());
     for r in &list_rows {
@@ -134,7 +172,7 @@ pub async fn reference_uncached(db: &Db) -> Result<Reference, DbError> {
         "SELECT list_key, code, label_zh, label_en, position, active FROM dict_entries \
          ORDER BY list_key, position, code",
     )
-    .fetch_all(db.pool())
+    .fetch_all(&mut *conn)
     .await?;
     for r in &entry_rows {
         let key: String = r.try_get("list_key")?;
@@ -145,13 +183,13 @@ pub async fn reference_uncached(db: &Db) -> Result<Reference, DbError> {
     let field_rows = sqlx::query(&format!(
         "{FIELD_COLUMNS} FROM custom_fields ORDER BY kind, position, field_key"
     ))
-    .fetch_all(db.pool())
+    .fetch_all(&mut *conn)
     .await?;
     let fields = field_rows
         .iter()
         .map(field_of)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Reference::new(lists, fields))
+    Ok((version, Reference::new(lists, fields)))
 }
 
 fn entry_of(r: &AnyRow) -> Result<DictEntry, DbError> {
@@ -675,34 +713,159 @@ mod tests {
         two_handles_see_each_others_changes(a, b).await;
     }
 
-    #[tokio::test]
-    async fn two_postgres_handles_on_one_database() {
-        let admin = match Db::connect("postgres://postgres@127.0.0.1:5432/postgres").await {
-            Ok(db) => db,
-            Err(e) => {
-                assert!(
-                    std::env::var("FIELDCRM_REQUIRE_PG").as_deref() != Ok("1"),
-                    "PostgreSQL not reachable: {e}"
-                );
-                eprintln!("SKIPPED: PostgreSQL not reachable ({e})");
-                return;
-            }
-        };
-        let name = format!("fieldcrm_refcache_{}", uuid::Uuid::now_v7().simple());
-        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-            .execute(admin.pool())
+    /// A full read is one snapshot on both backends: a change committed by another handle
+    /// while the snapshot transaction is open is not seen by it, neither the version nor any
+    /// of the content; the next full read sees all of it.
+    async fn a_full_read_is_one_snapshot(a: Db, b: Db) {
+        let mut tx = begin_snapshot(&a).await.unwrap();
+        let (v0, r0) = read_in(&mut tx).await.unwrap();
+        create_list(&b, "vip_level", "会员等级", "VIP level")
             .await
             .unwrap();
-        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+        add_entry(&b, "vip_level", &gold()).await.unwrap();
+        create_field(&b, &vip_field()).await.unwrap();
+        let (v1, r1) = read_in(&mut tx).await.unwrap();
+        assert_eq!((v1, &r1), (v0, &r0), "the same snapshot");
+        tx.commit().await.unwrap();
+        let (v2, r2) = read_snapshot(&a).await.unwrap();
+        assert!(v2 > v0);
+        assert_eq!(r2.list("vip_level").unwrap().entries, vec![gold()]);
+        assert_eq!(r2.field(Kind::Customer, "vip"), Some(&vip_field()));
+        assert_eq!(v2, reference_version(&b).await.unwrap());
+    }
+
+    /// PostgreSQL: a change committed while a full read is under way (held between its queries
+    /// by a lock on `dict_entries`) is not half seen: the read returns the content of the
+    /// version it started at, and files it under that version, so the next call reads again
+    /// and gets the change.
+    async fn a_change_during_a_full_read_is_not_half_seen(a: Db, b: Db) {
+        let before = reference_uncached(&b).await.unwrap();
+        let tier = fieldcrm_core::schema::CUSTOMER_TIER;
+        // The change: a new tier entry and the version bump, in one transaction that first
+        // locks `dict_entries`, so the reader's entries query waits for its commit.
+        let mut tx = b.pool().begin().await.unwrap();
+        sqlx::query("LOCK TABLE dict_entries IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO dict_entries (list_key, code, label_zh, label_en, position, active, \
+             updated_at) VALUES ($1, 'E', 'E 级', 'E', 50, 1, 0)",
+        )
+        .bind(tier)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        bump(&mut tx).await.unwrap();
+        let reader = tokio::spawn({
+            let a = a.clone();
+            async move { reference(&a).await }
+        });
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_locks \
+                 WHERE NOT granted AND relation = 'dict_entries'::regclass",
+            )
+            .fetch_one(b.pool())
+            .await
+            .unwrap();
+            if waiting > 0 {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the full read never reached dict_entries"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        tx.commit().await.unwrap();
+        let r = reader.await.unwrap().unwrap();
+        assert_eq!(*r, before, "the content before the change, not half of it");
+        assert!(r.list(tier).unwrap().entries.iter().all(|e| e.code != "E"));
+        let (r, full) = read(&a).await;
+        assert!(
+            full,
+            "filed under the version it was read at, so the next call reads again"
+        );
+        assert!(r.list(tier).unwrap().entries.iter().any(|e| e.code == "E"));
+        assert_eq!(*r, reference_uncached(&b).await.unwrap());
+        assert!(!read(&a).await.1);
+    }
+
+    #[tokio::test]
+    async fn a_full_read_is_one_snapshot_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/r.db", dir.path().display());
         let a = Db::connect(&url).await.unwrap();
         a.migrate().await.unwrap();
         let b = Db::connect(&url).await.unwrap();
-        two_handles_see_each_others_changes(a.clone(), b.clone()).await;
-        a.close().await;
-        b.close().await;
-        sqlx::query(&format!("DROP DATABASE \"{name}\""))
-            .execute(admin.pool())
+        a_full_read_is_one_snapshot(a, b).await;
+    }
+
+    /// A fresh PostgreSQL database (dropped by [`PgPair::remove`]) with two handles on it, or
+    /// `None` when PostgreSQL is not reachable (an error under `FIELDCRM_REQUIRE_PG=1`).
+    struct PgPair {
+        admin: Db,
+        name: String,
+        a: Db,
+        b: Db,
+    }
+
+    impl PgPair {
+        async fn new() -> Option<PgPair> {
+            let admin = match Db::connect("postgres://postgres@127.0.0.1:5432/postgres").await {
+                Ok(db) => db,
+                Err(e) => {
+                    assert!(
+                        std::env::var("FIELDCRM_REQUIRE_PG").as_deref() != Ok("1"),
+                        "PostgreSQL not reachable: {e}"
+                    );
+                    eprintln!("SKIPPED: PostgreSQL not reachable ({e})");
+                    return None;
+                }
+            };
+            let name = format!("fieldcrm_refcache_{}", uuid::Uuid::now_v7().simple());
+            sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                .execute(admin.pool())
+                .await
+                .unwrap();
+            let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+            let a = Db::connect(&url).await.unwrap();
+            a.migrate().await.unwrap();
+            let b = Db::connect(&url).await.unwrap();
+            Some(PgPair { admin, name, a, b })
+        }
+
+        async fn remove(self) {
+            self.a.close().await;
+            self.b.close().await;
+            sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ))
+            .execute(self.admin.pool())
             .await
             .unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn two_postgres_handles_on_one_database() {
+        let Some(pg) = PgPair::new().await else {
+            return;
+        };
+        two_handles_see_each_others_changes(pg.a.clone(), pg.b.clone()).await;
+        pg.remove().await;
+    }
+
+    #[tokio::test]
+    async fn a_full_read_is_one_snapshot_on_postgres() {
+        let Some(pg) = PgPair::new().await else {
+            return;
+        };
+        a_full_read_is_one_snapshot(pg.a.clone(), pg.b.clone()).await;
+        a_change_during_a_full_read_is_not_half_seen(pg.a.clone(), pg.b.clone()).await;
+        pg.remove().await;
     }
 }

@@ -276,7 +276,7 @@ pub async fn card(
         tr,
         d,
         reassign,
-        receivable: super::payments::customer_figure(&state, &user, id).await?,
+        receivable: super::payments::customer_figure(&state, &user, id, &rs).await?,
     })
 }
 

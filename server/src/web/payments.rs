@@ -791,17 +791,20 @@ pub async fn export_overdue(
     Ok(customer_export::download(format, "overdue", bytes))
 }
 
-/// The customer card's receivable figure, formatted, when the user may see payments.
+/// The customer card's receivable figure, formatted, when the user may see payments: over the
+/// customer's orders inside the user's scope `rs` (as the order list and the receivables show
+/// them), never over other reps' orders the user does not see.
 pub async fn customer_figure(
     state: &AppState,
     user: &WebUser,
     customer: DocId,
+    rs: &scope::RecordScope,
 ) -> Result<Option<String>, WebError> {
     if !user.can(Permission::PaymentsView) {
         return Ok(None);
     }
     Ok(Some(fmt_money(
-        payments::customer_receivable(&state.db, customer).await?,
+        payments::customer_receivable(&state.db, customer, &rs.territories, rs.owners()).await?,
     )))
 }
 

@@ -93,9 +93,14 @@ async fn office_confirms_ships_and_records_a_payment_in_chromium() {
     assert_eq!(v["status"], "shipped");
     assert_eq!(v["lines"][0]["lots"], serde_json::json!(["LOT-2026-01"]));
     assert_eq!(
-        fieldcrm_server::db::payments::customer_receivable(&app.db, customer)
-            .await
-            .unwrap(),
+        fieldcrm_server::db::payments::customer_receivable(
+            &app.db,
+            customer,
+            &fieldcrm_server::db::territories::ScopeTerritories::All,
+            None,
+        )
+        .await
+        .unwrap(),
         0
     );
 

@@ -2,8 +2,9 @@
 //! boundary by the application's `BatchGate` (no timing luck): after two batches of a file four
 //! batches long the office cancels; the job ends `cancelled` with exactly the rows of those two
 //! batches imported (as many as the customers table holds), says so on its page, still serves
-//! its error report, and is audited. Another importer may not cancel (403); cancelling a job
-//! that is not running is refused and changes nothing.
+//! its error report, and is audited. To another importer the job is not found (404, like an
+//! unknown job and like its other routes), running or not; an administrator may cancel anyone's
+//! import; cancelling a job that is not running is refused and changes nothing.
 
 use std::time::Duration;
 
@@ -76,10 +77,31 @@ async fn a_running_import_is_cancelled_between_batches(app: TestApp) {
         "{page}"
     );
 
-    // Another importer may not cancel it; nothing changes.
+    // Another importer may not cancel it: to them the job is not found, exactly as an unknown
+    // job and as on the job's other routes; nothing changes.
     let manager = sign_in(&app, "manager.east").await;
     let r = post_form(&app, &manager, &format!("/import/{id}/cancel"), &[]).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    let unknown = post_form(
+        &app,
+        &manager,
+        &format!("/import/{}/cancel", JobId::new()),
+        &[],
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        r.text(),
+        unknown.text(),
+        "indistinguishable from an unknown job"
+    );
+    for path in [format!("/import/{id}"), format!("/import/{id}/status")] {
+        assert_eq!(
+            get(&app, &manager, &path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
     let j = job(&app, id).await;
     assert_eq!(
         (j.status, j.cancel_requested_at),
@@ -218,6 +240,10 @@ async fn a_finished_or_unstarted_import_cannot_be_cancelled(app: TestApp) {
         ),
         (JobStatus::Done, done.counts, done.finished_at, None)
     );
+    // Another importer gets "not found" for it, not the reason it cannot be cancelled.
+    let manager = sign_in(&app, "manager.east").await;
+    let r = post_form(&app, &manager, &format!("/import/{id}/cancel"), &[]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     // Unknown jobs are not found; no cancel was audited.
     let r = post_form(
         &app,

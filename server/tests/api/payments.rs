@@ -1,14 +1,18 @@
 //! Payments received against orders through the back office: entry on the order card until the
 //! receivable is 0, overpayment and invalid entries refused, reversal (audited), the payment list
-//! with its filters and sum, receivables per customer (and on the customer card), and the overdue
-//! list from the date the order entered `shipped` plus the payment terms (the contract's, else 30
-//! days). Runs on SQLite and PostgreSQL.
+//! with its filters and sum, receivables per customer (and on the customer card, over the orders
+//! of the user's data scope only), and the overdue list from the date the order entered
+//! `shipped` plus the payment terms (the contract's, else 30 days). Runs on SQLite and
+//! PostgreSQL.
 
 use calamine::{Reader, Xlsx, open_workbook_from_rs};
-use fieldcrm_core::DocId;
-use fieldcrm_server::auth::permissions::Permission;
+use fieldcrm_core::{DocId, Role};
+use fieldcrm_server::auth::permissions::{DataScope, Permission, default_permissions};
 use fieldcrm_server::db::audit::{self, AuditFilter};
-use fieldcrm_server::db::payments;
+use fieldcrm_server::db::payments::{self, NewPayment, PaymentMethod};
+use fieldcrm_server::db::roles::{self, RoleSpec};
+use fieldcrm_server::db::territories::ScopeTerritories;
+use fieldcrm_server::db::users;
 use hyper::{Method, StatusCode};
 
 use crate::backend_tests;
@@ -163,7 +167,7 @@ async fn payments_bring_the_receivable_to_zero_and_overpayment_is_refused(app: T
     assert!(r.body.contains("回款客户 Pay Co"));
     assert_eq!(text_of(&r.body, "receivables-sum"), "100.00");
     assert_eq!(
-        payments::customer_receivable(&app.db, customer)
+        payments::customer_receivable(&app.db, customer, &ScopeTerritories::All, None)
             .await
             .unwrap(),
         10_000
@@ -453,6 +457,80 @@ async fn payment_lists_export_escaped_in_the_users_scope(app: TestApp) {
     }
 }
 
+/// The receivable on the customer card counts only the customer's orders the user sees (the
+/// order list's definition: territory and the rep under the role's data scope): a rep whose role
+/// sees only their own records gets their own orders' receivable, not the other rep's order of
+/// the same customer; the office (data scope all) gets the total.
+async fn customer_card_receivable_follows_the_data_scope(app: TestApp) {
+    let s = &app.seed;
+    let customer = create_customer(
+        &app,
+        "两人客户 Shared Co",
+        "C-SHARED",
+        s.shanghai,
+        s.users["rep.sh"],
+    )
+    .await;
+    // rep.sh: 409.50, 9.50 paid → 400.00 owed; rep.bj: 100.00 owed; a draft counts for nobody.
+    let own = create_order(&app, customer, "rep.sh", "submitted", TWO_LINES).await;
+    create_order(
+        &app,
+        customer,
+        "rep.bj",
+        "submitted",
+        &[("P-S", 2.0, 5_000, 0)],
+    )
+    .await;
+    create_order(&app, customer, "rep.sh", "draft", &[("P-D", 1.0, 7_000, 0)]).await;
+    payments::record(
+        &app.db,
+        &NewPayment {
+            order: own,
+            amount: 950,
+            paid_on: "2026-03-01".into(),
+            method: PaymentMethod::Cash,
+            reference: String::new(),
+            notes: String::new(),
+            recorded_by: s.users["office"],
+        },
+    )
+    .await
+    .unwrap();
+    let card = format!("/customers/{customer}");
+
+    let office = sign_in(&app, "office").await;
+    let r = office.get(&app, &card).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(text_of(&r.body, "customer-receivable"), "500.00");
+
+    // rep.sh under a role of the rep kind with data scope self.
+    let role = roles::create(
+        &app.db,
+        &RoleSpec {
+            name: "只看自己的销售".into(),
+            kind: Role::Rep,
+            permissions: default_permissions(Role::Rep).iter().copied().collect(),
+            data_scope: DataScope::Own,
+            max_discount_bp: None,
+        },
+    )
+    .await
+    .unwrap();
+    users::set_role(&app.db, s.users["rep.sh"], &role)
+        .await
+        .unwrap();
+    let rep = sign_in(&app, "rep.sh").await;
+    let r = rep.get(&app, &card).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(text_of(&r.body, "customer-receivable"), "400.00");
+    // The same figure as the rep's receivables page shows for the customer.
+    let r = rep.get(&app, "/receivables").await;
+    assert_eq!(text_of(&r.body, "receivables-sum"), "400.00");
+    // The office still sees the total.
+    let r = office.get(&app, &card).await;
+    assert_eq!(text_of(&r.body, "customer-receivable"), "500.00");
+}
+
 async fn overdue_orders_follow_the_shipping_date_and_the_payment_terms(app: TestApp) {
     let s = &app.seed;
     let customer = create_customer(
@@ -660,4 +738,5 @@ backend_tests!(
     payments_bring_the_receivable_to_zero_and_overpayment_is_refused,
     payment_lists_export_escaped_in_the_users_scope,
     overdue_orders_follow_the_shipping_date_and_the_payment_terms,
+    customer_card_receivable_follows_the_data_scope,
 );

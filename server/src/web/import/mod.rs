@@ -735,22 +735,17 @@ pub async fn run_import(
 
 /// `POST /import/{id}/cancel`: asks the running job to stop before its next row batch (the
 /// batches written before stay; the job ends `cancelled`). Only the user who uploaded it or an
-/// administrator may (403 for anyone else); a job that is not running is a 409 with the reason.
-/// htmx gets the progress block, a plain form post goes back to the job's page.
+/// administrator may: for anyone else the job is "not found" (404), as on every other job
+/// route ([`own_job`]); a job that is not running is a 409 with the reason. htmx gets the
+/// progress block, a plain form post goes back to the job's page.
 pub async fn cancel(
     State(state): State<AppState>,
     user: WebUser,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    user.require(Permission::CustomersImport)?;
-    let id = JobId::parse(&id).ok_or(WebError::NotFound)?;
-    let job = imports::get(&state.db, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    if job.user_id != user.user_id && user.role != Role::Admin {
-        return Err(WebError::Forbidden);
-    }
+    let job = own_job(&state, &user, &id).await?;
+    let id = job.id;
     let tr = Tr(user.lang);
     match imports::request_cancel(&state.db, job.id, user.user_id).await? {
         CancelRequest::NotRunning(_) => {
