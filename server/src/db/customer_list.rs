@@ -16,6 +16,7 @@
 use std::collections::BTreeMap;
 
 use fieldcrm_core::{DocId, TerritoryId, UserId};
+use futures_util::TryStreamExt;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -558,7 +559,7 @@ fn push_search(c: &mut Cond, backend: Backend, terms: &Terms, search: Search) {
 pub struct PlanLimits {
     /// Candidates up to this many (as the search index estimates them) make a page view look
     /// the search up in the index and sort the candidates; more make it walk the list's order
-    /// first.
+    /// first (negative: always walk first).
     pub index_max: i64,
     /// Rows of the list's order a page view walks looking for matches of a frequent term
     /// before it falls back to the index (the matches may all lie far along the order: a city
@@ -578,10 +579,11 @@ impl Default for PlanLimits {
     }
 }
 
-/// How many customers the search index offers for `terms` — exactly, up to
-/// [`PlanLimits::index_max`] + 1, on SQLite (a capped FTS5 count, which stops early); PostgreSQL's
-/// estimate from its statistics (the planner's row count for the index conditions). Only chooses
-/// a plan: the rows shown are always exact.
+/// How many customers the search index offers for `terms`. SQLite: exactly, up to
+/// [`PlanLimits::index_max`] + 1 (a capped FTS5 count, which stops early). PostgreSQL: an
+/// estimate — the customers holding the terms' rarest bigram, from the bigram index's element
+/// statistics ([`BigramStats`]); for terms without a bigram, the planner's row count for their
+/// trigram-indexed `LIKE`. Only chooses a plan: the rows shown are always exact.
 async fn candidates(db: &Db, terms: &Terms) -> Result<i64, DbError> {
     match db.backend() {
         Backend::Sqlite => {
@@ -599,8 +601,30 @@ async fn candidates(db: &Db, terms: &Terms) -> Result<i64, DbError> {
                 .try_get("n")?)
         }
         Backend::Postgres => {
+            let grams: Vec<String> = terms
+                .pairs
+                .iter()
+                .cloned()
+                .chain(terms.long.iter().flat_map(|t| {
+                    search_bigrams(t)
+                        .split(' ')
+                        .filter(|g| !g.is_empty())
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>()
+                }))
+                .collect();
+            if !grams.is_empty() {
+                let stats = bigram_stats(db).await?;
+                return Ok(stats.estimate(&grams));
+            }
+            // Long terms without a letter/digit pair: the planner's estimate of their LIKE.
             let mut c = Cond::new();
-            push_search(&mut c, Backend::Postgres, terms, Search::Index);
+            let index_terms = Terms {
+                all: terms.long.clone(),
+                long: terms.long.clone(),
+                pairs: Vec::new(),
+            };
+            push_search(&mut c, Backend::Postgres, &index_terms, Search::Index);
             let sql = format!("EXPLAIN SELECT 1 FROM customers c{}", c.where_clause());
             let plan: String = c
                 .bind(sqlx::query(&sql).persistent(false))
@@ -610,6 +634,104 @@ async fn candidates(db: &Db, terms: &Terms) -> Result<i64, DbError> {
             Ok(plan_rows(&plan).unwrap_or(i64::MAX))
         }
     }
+}
+
+/// PostgreSQL's statistics of the bigram index (`pg_stats` of its expression, kept by ANALYZE):
+/// the frequent bigrams with the share of customers holding each, the share below which a
+/// bigram is not listed, and the table's row count. Cached per process for a minute.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BigramStats {
+    rows: f64,
+    shares: std::collections::HashMap<String, f64>,
+    /// Bigrams not listed are held by fewer than this share (0 without statistics).
+    unlisted: f64,
+}
+
+impl BigramStats {
+    /// Customers holding every one of `grams`, estimated by the rarest of them.
+    fn estimate(&self, grams: &[String]) -> i64 {
+        let share = grams
+            .iter()
+            .map(|g| self.shares.get(g).copied().unwrap_or(self.unlisted))
+            .fold(1.0_f64, f64::min);
+        (share * self.rows).ceil() as i64
+    }
+
+    /// Parses PostgreSQL's text form of the element list and its frequencies (the frequency
+    /// list ends with the minimum, the maximum and the null share).
+    fn parse(rows: f64, elems: &str, freqs: &str) -> BigramStats {
+        let list = |t: &str| -> Vec<String> {
+            t.trim_start_matches('{')
+                .trim_end_matches('}')
+                .split(',')
+                .filter(|e| !e.is_empty())
+                .map(|e| e.trim_matches('"').to_owned())
+                .collect()
+        };
+        let elems = list(elems);
+        let freqs: Vec<f64> = list(freqs)
+            .iter()
+            .map(|f| f.parse().unwrap_or(0.0))
+            .collect();
+        let unlisted = if freqs.len() >= elems.len() + 3 {
+            freqs[elems.len()]
+        } else {
+            0.0
+        };
+        BigramStats {
+            rows: rows.max(0.0),
+            shares: elems.into_iter().zip(freqs).collect(),
+            unlisted,
+        }
+    }
+}
+
+/// The cache of [`BigramStats`] a [`Db`] handle shares with its clones.
+#[derive(Debug, Default)]
+pub(crate) struct BigramStatsCache(std::sync::Mutex<Option<(std::time::Instant, BigramStats)>>);
+
+/// The bigram statistics, read at most once a minute per process.
+async fn bigram_stats(db: &Db) -> Result<BigramStats, DbError> {
+    if let Ok(guard) = db.bigram_stats_cache().0.lock()
+        && let Some((at, stats)) = guard.as_ref()
+        && at.elapsed() < std::time::Duration::from_secs(60)
+    {
+        return Ok(stats.clone());
+    }
+    let rows: f64 = sqlx::query(
+        "SELECT CAST(GREATEST(reltuples, 0) AS DOUBLE PRECISION) AS n FROM pg_class \
+         WHERE oid = to_regclass('customers')",
+    )
+    .fetch_optional(db.pool())
+    .await?
+    .map(|r| r.try_get("n"))
+    .transpose()?
+    .unwrap_or(0.0);
+    let stats = match sqlx::query(
+        "SELECT CAST(most_common_elems AS TEXT) AS elems, \
+                CAST(most_common_elem_freqs AS TEXT) AS freqs \
+         FROM pg_stats WHERE schemaname = current_schema() \
+         AND tablename = 'customers_bigrams_idx'",
+    )
+    .fetch_optional(db.pool())
+    .await?
+    {
+        Some(r) => {
+            let elems: Option<String> = r.try_get("elems")?;
+            let freqs: Option<String> = r.try_get("freqs")?;
+            BigramStats::parse(
+                rows,
+                elems.as_deref().unwrap_or(""),
+                freqs.as_deref().unwrap_or(""),
+            )
+        }
+        // Not analysed yet: every bigram counts as rare (the index plan, always correct).
+        None => BigramStats::default(),
+    };
+    if let Ok(mut guard) = db.bigram_stats_cache().0.lock() {
+        *guard = Some((std::time::Instant::now(), stats.clone()));
+    }
+    Ok(stats)
 }
 
 /// The row estimate (`rows=N`) of the top node of a PostgreSQL text plan.
@@ -866,8 +988,55 @@ async fn page(
                  LEFT JOIN users u ON u.id = c.owner_id";
     let mut c = Cond::new();
     let sql = match plan {
+        PagePlan::BoundedWalk if backend == Backend::Sqlite => {
+            // SQLite sorts a subquery's rows again for the outer ORDER BY (it would read all
+            // `walk_max` of them), so the walk is streamed here: ids and search text in list
+            // order, checked as they come, stopped at the page's end.
+            push_conditions(&mut c, backend, scope, filter, Search::None);
+            if let Some((_, cur)) = cursor {
+                push_cursor(&mut c, key, desc, cur);
+            }
+            let walk = bind_at(&mut c, Bind::Int(db.list_limits().walk_max));
+            let sql = format!(
+                "SELECT c.id, c.search FROM customers c{} {order} LIMIT ${walk}",
+                c.where_clause()
+            );
+            let terms = Terms::of(filter);
+            let mut ids = Vec::new();
+            {
+                let mut rows = c.bind(sqlx::query(&sql).persistent(false)).fetch(db.pool());
+                while let Some(row) = rows.try_next().await? {
+                    let search: String = row.try_get("search")?;
+                    // `LIKE '%term%'` on the lowercased text with lowercased terms.
+                    if terms.all.iter().all(|t| search.contains(t.as_str())) {
+                        ids.push(row.try_get::<String, _>("id")?);
+                        if ids.len() as i64 > limit {
+                            break;
+                        }
+                    }
+                }
+            }
+            c = Cond::new();
+            let ps: Vec<String> = ids
+                .into_iter()
+                .map(|id| format!("${}", bind_at(&mut c, Bind::Text(id))))
+                .collect();
+            if ps.is_empty() {
+                // Nothing matched: an empty page, without a query.
+                return Ok(CustomerPage {
+                    rows: Vec::new(),
+                    has_next: backwards,
+                    has_prev: !backwards && cursor.is_some(),
+                });
+            }
+            format!(
+                "SELECT {ROW_COLUMNS} FROM customers c {joins} WHERE c.id IN ({}) {order}",
+                ps.join(", ")
+            )
+        }
         PagePlan::BoundedWalk => {
-            // The filters' rows in list order, at most `walk_max` of them; the search on those.
+            // The filters' rows in list order, at most `walk_max` of them; the search on those
+            // (PostgreSQL keeps the subquery's order and stops pulling rows at the limit).
             push_conditions(&mut c, backend, scope, filter, Search::None);
             if let Some((_, cur)) = cursor {
                 push_cursor(&mut c, key, desc, cur);
@@ -1109,6 +1278,18 @@ mod tests {
                 assert!(tokens.contains(&g), "{t}");
             }
         }
+    }
+
+    #[test]
+    fn bigram_statistics_estimate_by_the_rarest() {
+        let s = BigramStats::parse(1000.0, "{00,\"ab\",有限}", "{0.5,0.1,0.4,0.01,0.5,0}");
+        assert_eq!(s.estimate(&["有限".into()]), 400);
+        assert_eq!(s.estimate(&["有限".into(), "ab".into()]), 100);
+        // Not listed: under the smallest listed share.
+        assert_eq!(s.estimate(&["有限".into(), "zz".into()]), 10);
+        // No statistics: everything is rare.
+        assert_eq!(BigramStats::default().estimate(&["有限".into()]), 0);
+        assert_eq!(BigramStats::parse(10.0, "", "").estimate(&["x1".into()]), 0);
     }
 
     #[test]

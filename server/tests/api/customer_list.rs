@@ -1038,16 +1038,16 @@ async fn every_search_plan_gives_the_same_pages_and_counts(app: TestApp) {
         PlanLimits::default(),
         // Always "frequent": walk the list's order; the walk sees every row.
         PlanLimits {
-            index_max: 0,
+            index_max: -1,
             walk_max: 1000,
         },
         // Always "frequent", with a walk of 2 or 9 rows: the walk fills the page or falls back.
         PlanLimits {
-            index_max: 0,
+            index_max: -1,
             walk_max: 2,
         },
         PlanLimits {
-            index_max: 0,
+            index_max: -1,
             walk_max: 9,
         },
     ];
