@@ -561,10 +561,17 @@ pub struct PlanLimits {
     /// the search up in the index and sort the candidates; more make it walk the list's order
     /// first (negative: always walk first).
     pub index_max: i64,
-    /// Rows of the list's order a page view walks looking for matches of a frequent term
+    /// Rows of the list's order a page view of 25 walks looking for matches of a frequent term
     /// before it falls back to the index (the matches may all lie far along the order: a city
-    /// name sorted by name).
+    /// name sorted by name). Larger pages (an export's batches) walk proportionally further.
     pub walk_max: i64,
+}
+
+impl PlanLimits {
+    /// The walk's bound for a page of `limit` rows.
+    fn walk_for(&self, limit: i64) -> i64 {
+        self.walk_max.saturating_mul(limit.max(25)) / 25
+    }
 }
 
 impl Default for PlanLimits {
@@ -745,12 +752,13 @@ fn plan_rows(plan: &str) -> Option<i64> {
 }
 
 /// How many customers the filters alone (no search) leave on the `direction` side of `cursor`,
-/// counting at most [`PlanLimits::walk_max`] + 1.
+/// counting at most `walk` + 1.
 async fn filtered_up_to_walk(
     db: &Db,
     scope: &ScopeTerritories,
     filter: &CustomerFilter,
     cursor: Option<(Direction, &Cursor)>,
+    walk: i64,
 ) -> Result<i64, DbError> {
     let mut c = conditions(db.backend(), scope, filter, Search::None);
     if c.sql.is_empty() && cursor.is_none() {
@@ -762,8 +770,7 @@ async fn filtered_up_to_walk(
         push_cursor(&mut c, filter.sort.key, desc, cur);
     }
     let lim = c.next();
-    c.binds
-        .push(Bind::Int(db.list_limits().walk_max.saturating_add(1)));
+    c.binds.push(Bind::Int(walk.saturating_add(1)));
     let sql = format!(
         "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM customers c{} LIMIT {lim}) AS m",
         c.where_clause()
@@ -946,7 +953,8 @@ pub async fn list(
         Some((Direction::Before, _)) => walked.has_prev,
         _ => walked.has_next,
     };
-    if full || filtered_up_to_walk(db, scope, filter, cursor).await? <= limits.walk_max {
+    let walk = limits.walk_for(limit);
+    if full || filtered_up_to_walk(db, scope, filter, cursor, walk).await? <= walk {
         // The page filled, or the walk saw every row the filters leave: the page is complete.
         tracing::debug!(
             offered,
@@ -990,13 +998,13 @@ async fn page(
     let sql = match plan {
         PagePlan::BoundedWalk if backend == Backend::Sqlite => {
             // SQLite sorts a subquery's rows again for the outer ORDER BY (it would read all
-            // `walk_max` of them), so the walk is streamed here: ids and search text in list
+            // walked rows), so the walk is streamed here: ids and search text in list
             // order, checked as they come, stopped at the page's end.
             push_conditions(&mut c, backend, scope, filter, Search::None);
             if let Some((_, cur)) = cursor {
                 push_cursor(&mut c, key, desc, cur);
             }
-            let walk = bind_at(&mut c, Bind::Int(db.list_limits().walk_max));
+            let walk = bind_at(&mut c, Bind::Int(db.list_limits().walk_for(limit)));
             let sql = format!(
                 "SELECT c.id, c.search FROM customers c{} {order} LIMIT ${walk}",
                 c.where_clause()
@@ -1035,14 +1043,14 @@ async fn page(
             )
         }
         PagePlan::BoundedWalk => {
-            // The filters' rows in list order, at most `walk_max` of them; the search on those
+            // The filters' rows in list order, at most the walk's bound; the search on those
             // (PostgreSQL keeps the subquery's order and stops pulling rows at the limit).
             push_conditions(&mut c, backend, scope, filter, Search::None);
             if let Some((_, cur)) = cursor {
                 push_cursor(&mut c, key, desc, cur);
             }
             let inner_where = c.where_clause();
-            let walk = bind_at(&mut c, Bind::Int(db.list_limits().walk_max));
+            let walk = bind_at(&mut c, Bind::Int(db.list_limits().walk_for(limit)));
             let mut outer = Cond {
                 sql: Vec::new(),
                 binds: std::mem::take(&mut c.binds),
@@ -1135,7 +1143,9 @@ pub async fn count(
     } else if candidates(db, &terms).await? <= limits.index_max {
         tracing::debug!(plan = "index", "customer list count");
         (conditions(backend, scope, filter, Search::Index), None)
-    } else if filtered_up_to_walk(db, scope, filter, None).await? <= limits.walk_max {
+    } else if filtered_up_to_walk(db, scope, filter, None, limits.walk_max).await?
+        <= limits.walk_max
+    {
         tracing::debug!(plan = "filtered rows", "customer list count");
         (conditions(backend, scope, filter, Search::Rows), None)
     } else if let (Backend::Sqlite, Some((table, query))) = (backend, terms.fts_lookup()) {
@@ -1290,6 +1300,14 @@ mod tests {
         // No statistics: everything is rare.
         assert_eq!(BigramStats::default().estimate(&["有限".into()]), 0);
         assert_eq!(BigramStats::parse(10.0, "", "").estimate(&["x1".into()]), 0);
+    }
+
+    #[test]
+    fn the_walk_grows_with_the_page() {
+        let l = PlanLimits::default();
+        assert_eq!(l.walk_for(25), 5_000);
+        assert_eq!(l.walk_for(4), 5_000);
+        assert_eq!(l.walk_for(2_000), 400_000);
     }
 
     #[test]
