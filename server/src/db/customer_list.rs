@@ -320,7 +320,7 @@ fn term_bigram(term: &str) -> Option<&str> {
 
 /// Fills `search_bigrams` of the rows written before it existed (NULL), `batch` rows per
 /// transaction, in id order (a cursor, so a batch never re-reads the filled rows' old index
-/// entries). Returns how many rows it filled.
+/// entries), 500 rows per statement. Returns how many rows it filled.
 pub async fn fill_search_bigrams(db: &Db, batch: i64) -> Result<u64, DbError> {
     let mut filled = 0u64;
     let mut after = String::new();
@@ -339,14 +339,33 @@ pub async fn fill_search_bigrams(db: &Db, batch: i64) -> Result<u64, DbError> {
             return Ok(filled);
         };
         after = last.try_get("id")?;
-        for row in &rows {
-            let id: String = row.try_get("id")?;
-            let search: String = row.try_get("search")?;
-            sqlx::query("UPDATE customers SET search_bigrams = $1 WHERE id = $2")
-                .bind(search_bigrams(&search))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        // One UPDATE per 500 rows (a CASE over their ids): per-row statements took 12 minutes
+        // for a million rows on PostgreSQL.
+        for chunk in rows.chunks(500) {
+            let mut binds: Vec<String> = Vec::with_capacity(chunk.len() * 2);
+            let mut cases = String::new();
+            let mut ids = Vec::with_capacity(chunk.len());
+            for row in chunk {
+                let id: String = row.try_get("id")?;
+                let search: String = row.try_get("search")?;
+                cases.push_str(&format!(
+                    " WHEN ${} THEN ${}",
+                    binds.len() + 1,
+                    binds.len() + 2
+                ));
+                ids.push(format!("${}", binds.len() + 1));
+                binds.push(id);
+                binds.push(search_bigrams(&search));
+            }
+            let sql = format!(
+                "UPDATE customers SET search_bigrams = CASE id{cases} END WHERE id IN ({})",
+                ids.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for b in binds {
+                q = q.bind(b);
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         filled += rows.len() as u64;

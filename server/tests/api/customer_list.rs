@@ -1185,6 +1185,20 @@ async fn bigrams_of_older_rows_are_filled(app: TestApp) {
     )
     .await;
     let b = customer(&app, "Golden Tripod", "B-002", s.beijing, json!({})).await;
+    // More rows than one fill statement takes (500), each with its own bigrams.
+    let mut many = Vec::new();
+    for i in 0..520 {
+        many.push(
+            customer(
+                &app,
+                &format!("批量{}号", 1000 + i),
+                &format!("M-{i:03}"),
+                s.hangzhou,
+                json!({}),
+            )
+            .await,
+        );
+    }
     let all = ScopeTerritories::All;
     let found = |q: &'static str| {
         let db = app.db.clone();
@@ -1205,10 +1219,32 @@ async fn bigrams_of_older_rows_are_filled(app: TestApp) {
         .await
         .unwrap();
     assert!(found("张伟").await.is_empty(), "looked up in the index");
-    let filled = customer_list::fill_search_bigrams(&app.db, 1)
+    let filled = customer_list::fill_search_bigrams(&app.db, 7)
         .await
         .unwrap();
-    assert_eq!(filled, 2);
+    assert_eq!(filled, 522);
+    sqlx::query("UPDATE customers SET search_bigrams = NULL")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let filled = customer_list::fill_search_bigrams(&app.db, 2000)
+        .await
+        .unwrap();
+    assert_eq!(filled, 522);
+    // Each row got its own bigrams ("1519" is one customer's number: pairs 15, 51, 19).
+    let f = CustomerFilter {
+        query: Some("51".to_owned()),
+        ..CustomerFilter::default()
+    };
+    let page = customer_list::list(&app.db, &all, &f, None, 600)
+        .await
+        .unwrap();
+    let got: BTreeSet<DocId> = page.rows.iter().map(|r| r.id).collect();
+    let want: BTreeSet<DocId> = (0..520)
+        .filter(|i| format!("批量{}号 m-{i:03}", 1000 + i).contains("51"))
+        .map(|i| many[i])
+        .collect();
+    assert_eq!(got, want);
     assert_eq!(found("张伟").await, [a]);
     assert_eq!(found("go").await, [b]);
     // Nothing left to fill: migrating again is a no-op.
