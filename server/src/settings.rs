@@ -71,6 +71,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Largest attachment (photo) accepted by `PUT /api/v1/attachments/{sha256}`, bytes.
     pub max_attachment_bytes: usize,
+    /// The company's name at the head of printed documents (orders); `None`: "FieldCRM".
+    pub company_name: Option<String>,
 }
 
 /// One layer of settings: every field optional. Used for the file, the environment and the
@@ -96,6 +98,8 @@ pub struct SettingsLayer {
     pub max_body_bytes: Option<usize>,
     /// See [`Settings::max_attachment_bytes`].
     pub max_attachment_bytes: Option<usize>,
+    /// See [`Settings::company_name`].
+    pub company_name: Option<String>,
 }
 
 impl SettingsLayer {
@@ -111,6 +115,7 @@ impl SettingsLayer {
             max_frame_bytes: other.max_frame_bytes.or(self.max_frame_bytes),
             max_body_bytes: other.max_body_bytes.or(self.max_body_bytes),
             max_attachment_bytes: other.max_attachment_bytes.or(self.max_attachment_bytes),
+            company_name: other.company_name.or(self.company_name),
         }
     }
 
@@ -157,6 +162,7 @@ impl SettingsLayer {
             max_frame_bytes: number(&var, "FIELDCRM__MAX_FRAME_BYTES")?,
             max_body_bytes: number(&var, "FIELDCRM__MAX_BODY_BYTES")?,
             max_attachment_bytes: number(&var, "FIELDCRM__MAX_ATTACHMENT_BYTES")?,
+            company_name: var("FIELDCRM__COMPANY_NAME"),
         })
     }
 }
@@ -217,6 +223,10 @@ impl Settings {
             max_attachment_bytes: layer
                 .max_attachment_bytes
                 .unwrap_or(fieldcrm_core::attachment::DEFAULT_MAX_BYTES),
+            company_name: layer
+                .company_name
+                .map(|n| n.trim().to_owned())
+                .filter(|n| !n.is_empty()),
         })
     }
 
@@ -319,6 +329,24 @@ mod tests {
         })
         .unwrap();
         assert_eq!(Settings::from_layer(env).unwrap().max_attachment_bytes, 5);
+    }
+
+    #[test]
+    fn company_name_is_trimmed_and_blank_is_none() {
+        let env = |name: &str| (name == "FIELDCRM__COMPANY_NAME").then(|| " 华联 Co ".to_owned());
+        let s = Settings::from_layer(SettingsLayer::from_env(env).unwrap()).unwrap();
+        assert_eq!(s.company_name.as_deref(), Some("华联 Co"));
+        let blank = SettingsLayer {
+            company_name: Some("   ".into()),
+            ..SettingsLayer::default()
+        };
+        assert_eq!(Settings::from_layer(blank).unwrap().company_name, None);
+        assert_eq!(
+            Settings::from_layer(SettingsLayer::default())
+                .unwrap()
+                .company_name,
+            None
+        );
     }
 
     #[test]

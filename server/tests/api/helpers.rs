@@ -111,6 +111,11 @@ pub async fn spawn_app() -> TestApp {
 /// The app on `backend`, or `None` when PostgreSQL is unreachable (and
 /// `FIELDCRM_REQUIRE_PG=1` is not set, in which case it panics).
 pub async fn spawn_app_on(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, SettingsLayer::default()).await
+}
+
+/// [`spawn_app_on`] with `extra` settings over the test defaults.
+pub async fn spawn_app_with(backend: Backend, extra: SettingsLayer) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("tempdir");
     let (database_url, pg_database) = match backend {
         Backend::Sqlite => (
@@ -137,13 +142,16 @@ pub async fn spawn_app_on(backend: Backend) -> Option<TestApp> {
             }
         }
     };
-    let settings = Settings::from_layer(SettingsLayer {
-        listen: Some("127.0.0.1:0".into()),
-        database_url: Some(database_url),
-        data_dir: Some(dir.path().to_owned()),
-        jwt_secret: Some(hex::encode(rand_bytes())),
-        ..SettingsLayer::default()
-    })
+    let settings = Settings::from_layer(
+        SettingsLayer {
+            listen: Some("127.0.0.1:0".into()),
+            database_url: Some(database_url),
+            data_dir: Some(dir.path().to_owned()),
+            jwt_secret: Some(hex::encode(rand_bytes())),
+            ..SettingsLayer::default()
+        }
+        .merge(extra),
+    )
     .expect("settings");
     let app = Application::build(settings).await.expect("build app");
     let state = app.state().clone();

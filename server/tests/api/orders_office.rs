@@ -578,6 +578,34 @@ async fn office_confirms_ships_partially_then_fully_and_completes(app: TestApp) 
     );
     assert_eq!(text_of(&print.body, "print-total"), "409.50");
     assert!(print.body.contains("订单客户 Order Co") && print.body.contains("P-B 产品"));
+    // No company configured: the product's name heads the paper.
+    assert_eq!(text_of(&print.body, "print-company"), "FieldCRM");
+}
+
+/// The configured company name heads printed orders, escaped like any text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn printed_orders_carry_the_configured_company() {
+    let app = crate::helpers::spawn_app_with(
+        fieldcrm_server::db::Backend::Sqlite,
+        fieldcrm_server::settings::SettingsLayer {
+            company_name: Some("  上海华联 <Trading> & Co  ".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("sqlite is always available");
+    let s = &app.seed;
+    let customer =
+        create_customer(&app, "印刷客户", "C-PRN-1", s.shanghai, s.users["rep.sh"]).await;
+    let order = create_order(&app, customer, "rep.sh", "submitted", TWO_LINES).await;
+    let office = sign_in(&app, "office").await;
+    let print = office.get(&app, &format!("/orders/{order}/print")).await;
+    assert_eq!(print.status, StatusCode::OK);
+    assert_eq!(
+        text_of(&print.body, "print-company"),
+        esc("上海华联 <Trading> & Co")
+    );
+    assert!(!print.body.contains("<Trading>"));
 }
 
 async fn cancelling_needs_a_reason_and_the_role_decides_the_step(app: TestApp) {

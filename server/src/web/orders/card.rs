@@ -108,6 +108,8 @@ struct PrintPage {
     tr: Tr,
     o: CardView,
     printed: String,
+    /// The configured company name (`company_name`), if any.
+    company: Option<String>,
 }
 
 /// A lot list as shown: comma-separated.
@@ -335,5 +337,6 @@ pub async fn print(
         tr: Tr(user.lang),
         o,
         printed: chrono::Local::now().format("%Y-%m-%d").to_string(),
+        company: state.settings.company_name.clone(),
     })
 }
