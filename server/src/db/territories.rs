@@ -112,12 +112,18 @@ fn territory_from_row(row: &AnyRow) -> Result<Territory, DbError> {
     })
 }
 
-/// Creates a territory under `parent` (or a root). A taken name is [`DbError::Duplicate`].
+/// Creates a territory under `parent` (or a root). A taken name is [`DbError::Duplicate`], an
+/// unknown parent [`DbError::NotFound`].
 pub async fn create(
     db: &Db,
     name: &str,
     parent: Option<TerritoryId>,
 ) -> Result<Territory, DbError> {
+    if let Some(p) = parent
+        && get(db, p).await?.is_none()
+    {
+        return Err(DbError::NotFound(format!("territory {p}")));
+    }
     let territory = Territory {
         id: TerritoryId::new(),
         name: name.to_owned(),

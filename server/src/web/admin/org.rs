@@ -263,36 +263,223 @@ fn name_and_parent(fields: &Fields) -> (String, String) {
     )
 }
 
-/// `POST /admin/departments`: creates a department; audited as `department.create`.
-pub async fn create_department(
-    State(state): State<AppState>,
+/// A node as the shared handlers see it.
+struct Node<Id> {
+    id: Id,
+    name: String,
+    parent: Option<Id>,
+}
+
+/// A node before and after a rename or move.
+type Moved<Id> = (Node<Id>, Node<Id>);
+
+/// One of the two trees, for the create and update handlers they share.
+trait OrgTree {
+    type Id: Copy + Eq + Hash + Ord + Display + std::str::FromStr + Send + Sync + 'static;
+    /// Which tree.
+    const KIND: TreeKind;
+    /// The audit actions' noun (`department.create`, `territory.update`, …).
+    const NOUN: &'static str;
+    /// Creates a node; an unknown parent is [`DbError::NotFound`], a taken name
+    /// [`DbError::Duplicate`].
+    fn create(
+        db: &crate::db::Db,
+        name: &str,
+        parent: Option<Self::Id>,
+    ) -> impl Future<Output = Result<Node<Self::Id>, DbError>> + Send;
+    /// Whether the node exists.
+    fn exists(
+        db: &crate::db::Db,
+        id: Self::Id,
+    ) -> impl Future<Output = Result<bool, DbError>> + Send;
+    /// Renames and moves a node; returns it before and after.
+    fn update(
+        db: &crate::db::Db,
+        id: Self::Id,
+        name: &str,
+        parent: Option<Self::Id>,
+    ) -> impl Future<Output = Result<Moved<Self::Id>, TreeError>> + Send;
+    /// The whole tree with its people.
+    fn data(state: &AppState) -> impl Future<Output = Result<TreeData<Self::Id>, WebError>> + Send;
+    /// A node's page, echoing a refused form.
+    fn page(
+        state: &AppState,
+        user: &WebUser,
+        id: Self::Id,
+        form: Option<(String, String)>,
+        errors: Vec<&'static str>,
+    ) -> impl Future<Output = Result<Response, WebError>> + Send;
+}
+
+/// Implements [`OrgTree`] for `$tree` over the storage module `$module` (its `create`, `get`
+/// and `update`, whose records have `id`, `name` and `parent_id`).
+macro_rules! org_tree {
+    ($tree:ident, $id:ty, $kind:expr, $noun:literal, $module:ident, $data:ident, $page:ident) => {
+        impl OrgTree for $tree {
+            type Id = $id;
+            const KIND: TreeKind = $kind;
+            const NOUN: &'static str = $noun;
+
+            async fn create(
+                db: &crate::db::Db,
+                name: &str,
+                parent: Option<$id>,
+            ) -> Result<Node<$id>, DbError> {
+                let n = $module::create(db, name, parent).await?;
+                Ok(Node {
+                    id: n.id,
+                    name: n.name,
+                    parent: n.parent_id,
+                })
+            }
+
+            async fn exists(db: &crate::db::Db, id: $id) -> Result<bool, DbError> {
+                Ok($module::get(db, id).await?.is_some())
+            }
+
+            async fn update(
+                db: &crate::db::Db,
+                id: $id,
+                name: &str,
+                parent: Option<$id>,
+            ) -> Result<Moved<$id>, TreeError> {
+                let (b, a) = $module::update(db, id, name, parent).await?;
+                Ok((
+                    Node {
+                        id: b.id,
+                        name: b.name,
+                        parent: b.parent_id,
+                    },
+                    Node {
+                        id: a.id,
+                        name: a.name,
+                        parent: a.parent_id,
+                    },
+                ))
+            }
+
+            async fn data(state: &AppState) -> Result<TreeData<$id>, WebError> {
+                $data(state).await
+            }
+
+            async fn page(
+                state: &AppState,
+                user: &WebUser,
+                id: $id,
+                form: Option<(String, String)>,
+                errors: Vec<&'static str>,
+            ) -> Result<Response, WebError> {
+                $page(state, user, id, form, errors).await
+            }
+        }
+    };
+}
+
+/// The department tree.
+struct Departments;
+/// The territory tree.
+struct Territories;
+
+org_tree!(
+    Departments,
+    DepartmentId,
+    TreeKind::Departments,
+    "department",
+    departments,
+    department_data,
+    department_page
+);
+org_tree!(
+    Territories,
+    TerritoryId,
+    TreeKind::Territories,
+    "territory",
+    territories,
+    territory_data,
+    territory_page
+);
+
+/// Creates a node of tree `T` from the form; audited as `<noun>.create`. A refused form is the
+/// tree page again with the error (422).
+async fn create_node<T: OrgTree>(
+    state: AppState,
     user: WebUser,
-    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+    fields: Vec<(String, String)>,
 ) -> Result<Response, WebError> {
     user.require(Permission::AdminOrg)?;
     let (name, parent_text) = name_and_parent(&Fields(fields));
-    let kind = TreeKind::Departments;
-    let parent = form_id::<DepartmentId>(&parent_text, "parent")?;
+    let parent = form_id::<T::Id>(&parent_text, "parent")?;
     let error = if valid_name(&name) {
-        match departments::create(&state.db, &name, parent).await {
-            Ok(d) => {
-                let data = department_data(&state).await?;
+        match T::create(&state.db, &name, parent).await {
+            Ok(node) => {
+                let data = T::data(&state).await?;
                 audit_change(
                     &state,
                     &user,
-                    "department.create",
-                    json!({ "id": d.id.to_string(), "name": d.name, "parent": data.name(parent) }),
+                    &format!("{}.create", T::NOUN),
+                    json!({ "id": node.id.to_string(), "name": node.name, "parent": data.name(node.parent) }),
                 )
                 .await?;
-                return Ok(see_other(kind.base()));
+                return Ok(see_other(T::KIND.base()));
             }
             Err(e) => tree_error_key(TreeError::Db(e))?,
         }
     } else {
         "adm.err_name"
     };
-    let data = department_data(&state).await?;
-    tree_page(&user, kind, &data, name, parent_text, vec![error])
+    let data = T::data(&state).await?;
+    tree_page(&user, T::KIND, &data, name, parent_text, vec![error])
+}
+
+/// Renames and moves node `id` of tree `T`; a cycle is refused (422). Audited as
+/// `<noun>.update` with old → new.
+async fn update_node<T: OrgTree>(
+    state: AppState,
+    user: WebUser,
+    id: String,
+    fields: Vec<(String, String)>,
+) -> Result<Response, WebError> {
+    user.require(Permission::AdminOrg)?;
+    let id: T::Id = path_id(&id)?;
+    if !T::exists(&state.db, id).await? {
+        return Err(WebError::NotFound);
+    }
+    let (name, parent_text) = name_and_parent(&Fields(fields));
+    let parent = form_id::<T::Id>(&parent_text, "parent")?;
+    let error = if valid_name(&name) {
+        match T::update(&state.db, id, &name, parent).await {
+            Ok((before, after)) => {
+                let data = T::data(&state).await?;
+                audit_change(
+                    &state,
+                    &user,
+                    &format!("{}.update", T::NOUN),
+                    json!({
+                        "id": id.to_string(),
+                        "changes": {
+                            "name": [before.name, after.name],
+                            "parent": [data.name(before.parent), data.name(after.parent)],
+                        },
+                    }),
+                )
+                .await?;
+                return Ok(see_other(T::KIND.base()));
+            }
+            Err(e) => tree_error_key(e)?,
+        }
+    } else {
+        "adm.err_name"
+    };
+    T::page(&state, &user, id, Some((name, parent_text)), vec![error]).await
+}
+
+/// `POST /admin/departments`: creates a department; audited as `department.create`.
+pub async fn create_department(
+    State(state): State<AppState>,
+    user: WebUser,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    create_node::<Departments>(state, user, fields).await
 }
 
 /// `POST /admin/territories`: creates a territory; audited as `territory.create`.
@@ -301,34 +488,7 @@ pub async fn create_territory(
     user: WebUser,
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    user.require(Permission::AdminOrg)?;
-    let (name, parent_text) = name_and_parent(&Fields(fields));
-    let kind = TreeKind::Territories;
-    let parent = form_id::<TerritoryId>(&parent_text, "parent")?;
-    let error = if !valid_name(&name) {
-        "adm.err_name"
-    } else if let Some(p) = parent
-        && territories::get(&state.db, p).await?.is_none()
-    {
-        "adm.err_parent"
-    } else {
-        match territories::create(&state.db, &name, parent).await {
-            Ok(t) => {
-                let data = territory_data(&state).await?;
-                audit_change(
-                    &state,
-                    &user,
-                    "territory.create",
-                    json!({ "id": t.id.to_string(), "name": t.name, "parent": data.name(parent) }),
-                )
-                .await?;
-                return Ok(see_other(kind.base()));
-            }
-            Err(e) => tree_error_key(TreeError::Db(e))?,
-        }
-    };
-    let data = territory_data(&state).await?;
-    tree_page(&user, kind, &data, name, parent_text, vec![error])
+    create_node::<Territories>(state, user, fields).await
 }
 
 /// What a node page shows besides its name and parent.
@@ -485,38 +645,7 @@ pub async fn update_department(
     Path(id): Path<String>,
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    user.require(Permission::AdminOrg)?;
-    let id: DepartmentId = path_id(&id)?;
-    if departments::get(&state.db, id).await?.is_none() {
-        return Err(WebError::NotFound);
-    }
-    let (name, parent_text) = name_and_parent(&Fields(fields));
-    let parent = form_id::<DepartmentId>(&parent_text, "parent")?;
-    let error = if valid_name(&name) {
-        match departments::update(&state.db, id, &name, parent).await {
-            Ok((before, after)) => {
-                let data = department_data(&state).await?;
-                audit_change(
-                    &state,
-                    &user,
-                    "department.update",
-                    json!({
-                        "id": id.to_string(),
-                        "changes": {
-                            "name": [before.name, after.name],
-                            "parent": [data.name(before.parent_id), data.name(after.parent_id)],
-                        },
-                    }),
-                )
-                .await?;
-                return Ok(see_other(TreeKind::Departments.base()));
-            }
-            Err(e) => tree_error_key(e)?,
-        }
-    } else {
-        "adm.err_name"
-    };
-    department_page(&state, &user, id, Some((name, parent_text)), vec![error]).await
+    update_node::<Departments>(state, user, id, fields).await
 }
 
 /// `POST /admin/territories/{id}`: renames and moves; a cycle is refused (422). Audited as
@@ -528,38 +657,7 @@ pub async fn update_territory(
     Path(id): Path<String>,
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    user.require(Permission::AdminOrg)?;
-    let id: TerritoryId = path_id(&id)?;
-    if territories::get(&state.db, id).await?.is_none() {
-        return Err(WebError::NotFound);
-    }
-    let (name, parent_text) = name_and_parent(&Fields(fields));
-    let parent = form_id::<TerritoryId>(&parent_text, "parent")?;
-    let error = if valid_name(&name) {
-        match territories::update(&state.db, id, &name, parent).await {
-            Ok((before, after)) => {
-                let data = territory_data(&state).await?;
-                audit_change(
-                    &state,
-                    &user,
-                    "territory.update",
-                    json!({
-                        "id": id.to_string(),
-                        "changes": {
-                            "name": [before.name, after.name],
-                            "parent": [data.name(before.parent_id), data.name(after.parent_id)],
-                        },
-                    }),
-                )
-                .await?;
-                return Ok(see_other(TreeKind::Territories.base()));
-            }
-            Err(e) => tree_error_key(e)?,
-        }
-    } else {
-        "adm.err_name"
-    };
-    territory_page(&state, &user, id, Some((name, parent_text)), vec![error]).await
+    update_node::<Territories>(state, user, id, fields).await
 }
 
 /// `POST /admin/departments/{id}/delete`: only an empty department (no subdepartments, no
