@@ -73,6 +73,9 @@ pub struct Settings {
     pub max_attachment_bytes: usize,
     /// The company's name at the head of printed documents (orders); `None`: "FieldCRM".
     pub company_name: Option<String>,
+    /// Mark the back office's cookies `Secure` (browsers then send them over HTTPS only): on
+    /// when the server is reached through TLS (a reverse proxy), off for plain http.
+    pub secure_cookies: bool,
 }
 
 /// One layer of settings: every field optional. Used for the file, the environment and the
@@ -100,6 +103,8 @@ pub struct SettingsLayer {
     pub max_attachment_bytes: Option<usize>,
     /// See [`Settings::company_name`].
     pub company_name: Option<String>,
+    /// See [`Settings::secure_cookies`].
+    pub secure_cookies: Option<bool>,
 }
 
 impl SettingsLayer {
@@ -116,6 +121,7 @@ impl SettingsLayer {
             max_body_bytes: other.max_body_bytes.or(self.max_body_bytes),
             max_attachment_bytes: other.max_attachment_bytes.or(self.max_attachment_bytes),
             company_name: other.company_name.or(self.company_name),
+            secure_cookies: other.secure_cookies.or(self.secure_cookies),
         }
     }
 
@@ -163,6 +169,7 @@ impl SettingsLayer {
             max_body_bytes: number(&var, "FIELDCRM__MAX_BODY_BYTES")?,
             max_attachment_bytes: number(&var, "FIELDCRM__MAX_ATTACHMENT_BYTES")?,
             company_name: var("FIELDCRM__COMPANY_NAME"),
+            secure_cookies: number(&var, "FIELDCRM__SECURE_COOKIES")?,
         })
     }
 }
@@ -227,6 +234,7 @@ impl Settings {
                 .company_name
                 .map(|n| n.trim().to_owned())
                 .filter(|n| !n.is_empty()),
+            secure_cookies: layer.secure_cookies.unwrap_or(false),
         })
     }
 
@@ -329,6 +337,20 @@ mod tests {
         })
         .unwrap();
         assert_eq!(Settings::from_layer(env).unwrap().max_attachment_bytes, 5);
+    }
+
+    #[test]
+    fn secure_cookies_from_the_environment() {
+        let on = |name: &str| (name == "FIELDCRM__SECURE_COOKIES").then(|| "true".to_owned());
+        let s = Settings::from_layer(SettingsLayer::from_env(on).unwrap()).unwrap();
+        assert!(s.secure_cookies);
+        assert!(
+            !Settings::from_layer(SettingsLayer::default())
+                .unwrap()
+                .secure_cookies
+        );
+        let bad = |name: &str| (name == "FIELDCRM__SECURE_COOKIES").then(|| "yes".to_owned());
+        assert!(SettingsLayer::from_env(bad).is_err());
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub mod visits;
 use askama::Template;
 use axum::Router;
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, REFERRER_POLICY,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, REFERRER_POLICY, SET_COOKIE,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -62,6 +62,7 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 
 /// The back-office routes.
 pub fn router(state: AppState) -> Router<AppState> {
+    let secure = state.settings.secure_cookies;
     // Each module contributes its own routes; a new module adds one `merge` line here.
     let protected = Router::new()
         .route("/", get(dashboard::page))
@@ -90,6 +91,32 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/assets/{*path}", get(assets::serve))
         .merge(protected)
         .route_layer(axum::middleware::map_response(security_headers))
+        .route_layer(axum::middleware::map_response(move |r| {
+            secure_cookies(secure, r)
+        }))
+}
+
+/// With `secure`, marks every cookie the response sets `Secure` (setting `secure_cookies`).
+async fn secure_cookies(secure: bool, mut response: Response) -> Response {
+    if !secure {
+        return response;
+    }
+    let h = response.headers_mut();
+    let cookies: Vec<HeaderValue> = h.get_all(SET_COOKIE).iter().cloned().collect();
+    if cookies.is_empty() {
+        return response;
+    }
+    h.remove(SET_COOKIE);
+    for c in cookies {
+        let marked = c
+            .to_str()
+            .ok()
+            .filter(|v| !v.to_ascii_lowercase().contains("; secure"))
+            .and_then(|v| HeaderValue::from_str(&format!("{v}; Secure")).ok())
+            .unwrap_or(c);
+        h.append(SET_COOKIE, marked);
+    }
+    response
 }
 
 /// Back-office routes that take file uploads. `startup::router` merges them outside the global

@@ -929,6 +929,51 @@ async fn assets_are_served_from_the_binary(app: TestApp) {
     assert_ne!(r.status, StatusCode::OK);
 }
 
+/// With `secure_cookies`, every cookie the back office sets is `Secure`; without, none is
+/// (plain http would lose them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_are_secure_when_configured() {
+    let secure = |p: &Page| -> Vec<bool> {
+        p.headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().ends_with("; Secure"))
+            .collect()
+    };
+    let plain = crate::helpers::spawn_app().await;
+    let r = login_page(&plain, "office", "demo").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(!secure(&r).is_empty() && secure(&r).iter().all(|s| !s));
+
+    let app = crate::helpers::spawn_app_with(
+        fieldcrm_server::db::Backend::Sqlite,
+        fieldcrm_server::settings::SettingsLayer {
+            secure_cookies: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let form = send(&app, Method::GET, "/login", "", &[], None).await;
+    assert!(!secure(&form).is_empty() && secure(&form).iter().all(|s| *s));
+    let r = login_page(&app, "office", "demo").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // The session and the cleared login token, both Secure, each once.
+    assert_eq!(secure(&r), [true, true]);
+    let b = sign_in(&app, "office").await;
+    let switched = send(
+        &app,
+        Method::POST,
+        "/lang",
+        &b.cookies,
+        &[],
+        Some(&[("lang", "en"), ("back", "/"), ("_csrf", &b.csrf)]),
+    )
+    .await;
+    assert_eq!(switched.status, StatusCode::SEE_OTHER);
+    assert_eq!(secure(&switched), [true]);
+}
+
 backend_tests!(
     every_route_refuses_without_session,
     every_post_needs_the_csrf_token,
