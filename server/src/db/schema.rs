@@ -703,13 +703,19 @@ mod tests {
         assert!(!read(&b).await.1);
     }
 
-    #[tokio::test]
-    async fn two_sqlite_handles_on_one_file() {
-        let dir = tempfile::tempdir().unwrap();
+    /// Two handles on one migrated SQLite file in `dir` (as two server processes would hold).
+    async fn sqlite_pair(dir: &tempfile::TempDir) -> (Db, Db) {
         let url = format!("sqlite://{}/r.db", dir.path().display());
         let a = Db::connect(&url).await.unwrap();
         a.migrate().await.unwrap();
         let b = Db::connect(&url).await.unwrap();
+        (a, b)
+    }
+
+    #[tokio::test]
+    async fn two_sqlite_handles_on_one_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = sqlite_pair(&dir).await;
         two_handles_see_each_others_changes(a, b).await;
     }
 
@@ -796,10 +802,7 @@ mod tests {
     #[tokio::test]
     async fn a_full_read_is_one_snapshot_on_sqlite() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/r.db", dir.path().display());
-        let a = Db::connect(&url).await.unwrap();
-        a.migrate().await.unwrap();
-        let b = Db::connect(&url).await.unwrap();
+        let (a, b) = sqlite_pair(&dir).await;
         a_full_read_is_one_snapshot(a, b).await;
     }
 

@@ -639,7 +639,6 @@ pub async fn export_payments(
         }
     }
     rows.truncate(MAX_EXPORT_ROWS);
-    let count = rows.len();
     let header = labels(
         tr,
         &[
@@ -655,20 +654,44 @@ pub async fn export_payments(
             "pay.status",
         ],
     );
-    let bytes = customer_export::encode(format, tr.t("pay.title").to_owned(), header, rows).await?;
-    customer_export::audit_export(
-        &state,
-        &user,
-        "web.payment.export",
-        "payment",
-        serde_json::json!({
-            "format": format.ext(),
-            "filter": serde_urlencoded::to_string(&list).unwrap_or_default(),
-            "rows": count,
-        }),
-    )
-    .await;
-    Ok(customer_export::download(format, "payments", bytes))
+    let table = Table {
+        sheet: tr.t("pay.title").to_owned(),
+        action: "web.payment.export",
+        base: "payments",
+        filter: Some(serde_urlencoded::to_string(&list).unwrap_or_default()),
+    };
+    send_table(&state, &user, format, table, header, rows).await
+}
+
+/// What a payments-page export is called and audited as.
+struct Table<'a> {
+    /// The worksheet's name (xlsx).
+    sheet: String,
+    /// The audit action.
+    action: &'a str,
+    /// The file name's stem.
+    base: &'a str,
+    /// The list's query string, when the export follows a filtered list.
+    filter: Option<String>,
+}
+
+/// Encodes `rows` under `header` in `format`, audits the export (format, filter, row count) and
+/// serves the file.
+async fn send_table(
+    state: &AppState,
+    user: &WebUser,
+    format: Format,
+    table: Table<'_>,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+) -> Result<Response, WebError> {
+    let mut detail = serde_json::json!({ "format": format.ext(), "rows": rows.len() });
+    if let Some(filter) = table.filter {
+        detail["filter"] = serde_json::Value::String(filter);
+    }
+    let bytes = customer_export::encode(format, table.sheet, header, rows).await?;
+    customer_export::audit_export(state, user, table.action, "payment", detail).await;
+    Ok(customer_export::download(format, table.base, bytes))
 }
 
 /// Payments fetched per query while exporting.
@@ -702,7 +725,6 @@ pub async fn export_receivables(
     let owners = user.owner_restriction(&state.db).await?;
     let found = payments::receivables_by_customer(&state.db, &scope, owners.as_deref()).await?;
     let rows = receivable_rows(&found);
-    let count = rows.len();
     let tr = Tr(user.lang);
     let header = labels(
         tr,
@@ -715,16 +737,13 @@ pub async fn export_receivables(
             "ord.receivable",
         ],
     );
-    let bytes = customer_export::encode(format, tr.t("rcv.title").to_owned(), header, rows).await?;
-    customer_export::audit_export(
-        &state,
-        &user,
-        "web.receivables.export",
-        "payment",
-        serde_json::json!({ "format": format.ext(), "rows": count }),
-    )
-    .await;
-    Ok(customer_export::download(format, "receivables", bytes))
+    let table = Table {
+        sheet: tr.t("rcv.title").to_owned(),
+        action: "web.receivables.export",
+        base: "receivables",
+        filter: None,
+    };
+    send_table(&state, &user, format, table, header, rows).await
 }
 
 /// The overdue export's rows.
@@ -762,7 +781,6 @@ pub async fn export_overdue(
     let found = payments::overdue(&state.db, &scope, owners.as_deref(), now_ms()).await?;
     let tr = Tr(user.lang);
     let rows = overdue_rows(tr, &found);
-    let count = rows.len();
     let header = labels(
         tr,
         &[
@@ -778,17 +796,13 @@ pub async fn export_overdue(
             "ord.receivable",
         ],
     );
-    let bytes =
-        customer_export::encode(format, tr.t("rcv.overdue").to_owned(), header, rows).await?;
-    customer_export::audit_export(
-        &state,
-        &user,
-        "web.overdue.export",
-        "payment",
-        serde_json::json!({ "format": format.ext(), "rows": count }),
-    )
-    .await;
-    Ok(customer_export::download(format, "overdue", bytes))
+    let table = Table {
+        sheet: tr.t("rcv.overdue").to_owned(),
+        action: "web.overdue.export",
+        base: "overdue",
+        filter: None,
+    };
+    send_table(&state, &user, format, table, header, rows).await
 }
 
 /// The customer card's receivable figure, formatted, when the user may see payments: over the
