@@ -15,14 +15,12 @@ use fieldcrm_server::db::audit::{self, AuditFilter};
 use fieldcrm_server::db::schema as db_schema;
 use fieldcrm_server::sync::write;
 use fieldcrm_server::web::history::{self, Via, Who};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::{Method, Request, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::TestApp;
+use crate::orders_office::raw;
 use crate::web::{Browser, Page, sign_in};
 
 const HOSTILE: &str = "=cmd|' /C calc'!A0";
@@ -250,24 +248,8 @@ async fn choose_columns(app: &TestApp, b: &Browser, columns: &[&str]) {
 
 /// `GET path` with the browser's cookies, the body as bytes (for downloads).
 async fn get_bytes(app: &TestApp, b: &Browser, path: &str) -> (StatusCode, Vec<u8>) {
-    let stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
-        .await
-        .unwrap();
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    let req = Request::builder()
-        .method(Method::GET)
-        .uri(path)
-        .header("host", format!("127.0.0.1:{}", app.port))
-        .header("cookie", &b.cookies)
-        .body(Full::new(Bytes::new()))
-        .unwrap();
-    let response = sender.send_request(req).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, bytes.to_vec())
+    let (status, _, bytes) = raw(app, b, Method::GET, path, &[], Vec::new()).await;
+    (status, bytes)
 }
 
 async fn custom_columns_show_formatted_values(app: TestApp) {

@@ -15,15 +15,13 @@ use fieldcrm_server::db::customer_list::{
 };
 use fieldcrm_server::db::territories::ScopeTerritories;
 use fieldcrm_server::sync::write;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
 use hyper::header::HeaderMap;
-use hyper::{Method, Request, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::TestApp;
+use crate::orders_office::raw;
 use crate::web::{Browser, Page, send, sign_in};
 
 async fn get(app: &TestApp, b: &Browser, path: &str) -> Page {
@@ -38,25 +36,7 @@ async fn post(app: &TestApp, b: &Browser, path: &str, form: &[(&str, &str)]) -> 
 
 /// `GET path` with the browser's cookies, the body as bytes (for downloads).
 async fn get_bytes(app: &TestApp, b: &Browser, path: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
-    let stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
-        .await
-        .unwrap();
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    let req = Request::builder()
-        .method(Method::GET)
-        .uri(path)
-        .header("host", format!("127.0.0.1:{}", app.port))
-        .header("cookie", &b.cookies)
-        .body(Full::new(Bytes::new()))
-        .unwrap();
-    let response = sender.send_request(req).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, headers, bytes.to_vec())
+    raw(app, b, Method::GET, path, &[], Vec::new()).await
 }
 
 /// Creates a customer through the document path; `extra` adds fields.
